@@ -1,0 +1,372 @@
+// One execution of a program: threads, their announcements, and the events taken so far.
+// Strategies drive it by picking which enabled thread takes the next step and which value
+// each choice gets; the execution itself makes no decisions.
+
+import { type Access, type Announcement, type ChooseOp, Failure, type Op, type Thread } from './ops.js';
+
+/** A thread the world starts with. */
+export interface ThreadSpec {
+  readonly name: string;
+  readonly body: () => Thread;
+}
+
+/** A finding that an end-of-execution check reports. */
+export interface FinalReport {
+  readonly kind: string;
+  readonly title: string;
+}
+
+/** What a program's setup builds: a fresh world for one execution. */
+export interface World {
+  readonly threads: readonly ThreadSpec[];
+  /** Checks run once every thread has finished (leaks, final state). */
+  readonly finalChecks?: () => readonly FinalReport[];
+  /** A summary of the final state, used to compare the outcomes that strategies reach. */
+  readonly outcome?: () => string;
+}
+
+/** A model: something that can build a fresh world for every execution. */
+export interface Program {
+  setup(): World;
+}
+
+/** An error of the model itself (not a finding): exploration stops and says so. */
+export class ModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+/** One step as shown to a user. */
+export interface TraceStep {
+  readonly index: number;
+  readonly thread: string;
+  readonly tid: number;
+  readonly label: string;
+  readonly stack: readonly string[];
+  /** What happened inside the step: choices made, reports, log lines. */
+  readonly notes: readonly string[];
+}
+
+export interface RawFinding {
+  readonly kind: string;
+  readonly title: string;
+  /** Where it happened: kind, title and the function it happened in. */
+  readonly site: string;
+  readonly thread: string;
+  readonly stack: readonly string[];
+  /** How many steps of the trace lead to it. */
+  readonly traceLength: number;
+  /** Set for findings that end the execution. */
+  readonly fatal: boolean;
+}
+
+interface ThreadState {
+  readonly tid: number;
+  readonly name: string;
+  readonly gen: Thread;
+  readonly stack: string[];
+  /** What the thread does when next scheduled; undefined once finished. */
+  pending: Announcement | undefined;
+  /** The stack as it was when `pending` was announced. */
+  pendingStack: readonly string[];
+  finished: boolean;
+  /** Spawned threads announce their exit as a step of its own, so that a join can wait for it. */
+  readonly joinable: boolean;
+  readonly exitObj: object;
+  /** Index of the event during which this thread was spawned, or -1. */
+  readonly spawnedAt: number;
+  steps: number;
+}
+
+/** A step taken, as the partial-order reduction needs it. */
+export interface Event {
+  readonly tid: number;
+  readonly access: readonly Access[];
+  /** For a thread's first event: the event that spawned it, or -1. */
+  readonly spawnedAt: number;
+  readonly firstOfThread: boolean;
+}
+
+export type Status = 'running' | 'finished' | 'failed' | 'hang' | 'livelock' | 'abandoned';
+
+/** Answers the choices a thread makes. `allowed` is the number of options that may be taken. */
+export type Chooser = (op: ChooseOp, allowed: number) => number;
+
+export interface ExecutionOptions {
+  readonly maxSteps: number;
+  readonly maxFaults: number;
+  /** Called on every step; lets a supervisor see that the model is making progress. */
+  readonly heartbeat?: () => void;
+}
+
+export class Execution {
+  readonly threads: ThreadState[] = [];
+  readonly events: Event[] = [];
+  readonly trace: TraceStep[] = [];
+  readonly findings: RawFinding[] = [];
+  /** Every decision made, in order: thread picks and choice values. Enough to replay. */
+  readonly decisions: number[] = [];
+  status: Status = 'running';
+  faultsUsed = 0;
+  outcome: string | undefined;
+  private readonly world: World;
+  private notes: string[] = [];
+
+  constructor(
+    program: Program,
+    private readonly chooser: Chooser,
+    private readonly options: ExecutionOptions,
+  ) {
+    this.world = guard('setup', () => program.setup());
+    for (const spec of this.world.threads) this.createThread(spec.name, spec.body, false, -1);
+    this.flushSetupNotes();
+    if (this.status === 'running' && this.enabled().length === 0) this.finish();
+  }
+
+  /** Threads that could take a step now, in id order. */
+  enabled(): number[] {
+    const out: number[] = [];
+    for (const t of this.threads) if (t.pending && this.isReady(t.pending)) out.push(t.tid);
+    return out;
+  }
+
+  /** The announcement of thread `tid`, if it has not finished. */
+  pending(tid: number): Announcement | undefined {
+    return this.threads[tid]?.pending;
+  }
+
+  /** The footprint of thread `tid`'s next step. */
+  pendingAccess(tid: number): readonly Access[] {
+    const t = this.threads[tid];
+    return t?.pending ? this.accessOf(t, t.pending) : [];
+  }
+
+  threadName(tid: number): string {
+    return this.threads[tid]?.name ?? `#${tid}`;
+  }
+
+  /** Runs one step of thread `tid`. */
+  step(tid: number): void {
+    const t = this.threads[tid];
+    if (this.status !== 'running') throw new Error('execution is over');
+    if (!t?.pending || !this.isReady(t.pending)) throw new Error(`thread ${tid} is not enabled`);
+    this.decisions.push(tid);
+    const ann = t.pending;
+    const eventIndex = this.events.length;
+    this.events.push({
+      tid,
+      access: this.accessOf(t, ann),
+      spawnedAt: t.spawnedAt,
+      firstOfThread: t.steps++ === 0,
+    });
+    const label = ann.op === 'step' || ann.op === 'block' ? ann.label : ann.op === 'join' ? `join ${this.threadName(ann.tid)}` : 'exit';
+    const stackAtStep = t.pendingStack;
+    this.notes = [];
+    if (ann.op === 'exit') {
+      t.pending = undefined;
+      t.finished = true;
+    } else {
+      this.advance(t, eventIndex);
+    }
+    this.trace.push({ index: eventIndex + 1, thread: t.name, tid, label, stack: stackAtStep, notes: this.notes });
+    this.options.heartbeat?.();
+    if (this.status !== 'running') return;
+    if (this.events.length >= this.options.maxSteps) {
+      this.addFinding('livelock', `no end after ${this.options.maxSteps} steps`, t, true);
+      this.status = 'livelock';
+      return;
+    }
+    if (this.enabled().length === 0) this.finish();
+  }
+
+  /** Stops an execution that the strategy finds redundant. */
+  abandon(): void {
+    this.status = 'abandoned';
+  }
+
+  /** The threads that are blocked, with what each waits for. */
+  blocked(): { tid: number; name: string; waitsFor: string; stack: readonly string[] }[] {
+    const out: { tid: number; name: string; waitsFor: string; stack: readonly string[] }[] = [];
+    for (const t of this.threads) {
+      if (!t.pending || this.isReady(t.pending)) continue;
+      const waitsFor = t.pending.op === 'block' ? t.pending.waitsFor : t.pending.op === 'join' ? `thread ${this.threadName(t.pending.tid)} to finish` : '?';
+      out.push({ tid: t.tid, name: t.name, waitsFor, stack: t.pendingStack });
+    }
+    return out;
+  }
+
+  private finish(): void {
+    const blocked = this.blocked();
+    if (blocked.length > 0) {
+      const who = blocked.map((b) => `${b.name} in ${b.stack.at(-1) ?? '?'} waits for ${b.waitsFor}`).join('; ');
+      this.findings.push({
+        kind: 'hang',
+        title: `task hung: ${who}`,
+        site: `hang|${blocked.map((b) => `${b.stack.join('>')}:${b.waitsFor}`).join('|')}`,
+        thread: blocked[0]!.name,
+        stack: blocked[0]!.stack,
+        traceLength: this.trace.length,
+        fatal: true,
+      });
+      this.status = 'hang';
+      return;
+    }
+    let reports: readonly FinalReport[];
+    try {
+      reports = guard('final checks', () => this.world.finalChecks?.() ?? []);
+    } catch (e) {
+      if (!(e instanceof FailureInCheck)) throw e;
+      reports = [{ kind: e.failure.kind, title: e.failure.title }];
+    }
+    for (const r of reports) {
+      this.findings.push({ kind: r.kind, title: r.title, site: `${r.kind}|${r.title}|end`, thread: '(end)', stack: [], traceLength: this.events.length, fatal: false });
+    }
+    this.outcome = guard('outcome', () => this.world.outcome?.());
+    this.status = 'finished';
+  }
+
+  private isReady(ann: Announcement): boolean {
+    switch (ann.op) {
+      case 'step':
+      case 'exit':
+        return true;
+      case 'block':
+        return guard('blocking condition', () => ann.ready());
+      case 'join':
+        return this.threads[ann.tid]?.finished ?? false;
+    }
+  }
+
+  private accessOf(t: ThreadState, ann: Announcement): readonly Access[] {
+    switch (ann.op) {
+      case 'step':
+      case 'block':
+        return ann.access;
+      case 'join': {
+        const target = this.threads[ann.tid];
+        return target ? [{ obj: target.exitObj, write: false }] : [];
+      }
+      case 'exit':
+        return [{ obj: t.exitObj, write: true }];
+    }
+  }
+
+  private createThread(name: string, body: () => Thread, joinable: boolean, spawnedAt: number): number {
+    const tid = this.threads.length;
+    const gen = guard(`creating thread ${name}`, body);
+    const t: ThreadState = { tid, name, gen, stack: [], pending: undefined, pendingStack: [], finished: false, joinable, exitObj: { thread: tid }, spawnedAt, steps: 0 };
+    this.threads.push(t);
+    this.advance(t, spawnedAt);
+    return tid;
+  }
+
+  /** Runs thread `t` up to its next announcement, answering immediate operations on the way. */
+  private advance(t: ThreadState, eventIndex: number): void {
+    let input: unknown = undefined;
+    for (;;) {
+      let r: IteratorResult<Op, void>;
+      try {
+        r = t.gen.next(input);
+      } catch (e) {
+        this.threadThrew(t, e);
+        return;
+      }
+      input = undefined;
+      if (r.done) {
+        t.pending = t.joinable ? { op: 'exit' } : undefined;
+        t.pendingStack = [];
+        t.finished = !t.joinable;
+        return;
+      }
+      const op = r.value;
+      switch (op.op) {
+        case 'step':
+        case 'block':
+        case 'join':
+          if (op.op === 'join' && !this.threads[op.tid]?.joinable) throw new ModelError(`thread ${t.name} joins thread ${op.tid}, which was not spawned`);
+          t.pending = op;
+          t.pendingStack = t.stack.slice();
+          return;
+        case 'enter':
+          t.stack.push(op.fn);
+          break;
+        case 'leave':
+          t.stack.pop();
+          break;
+        case 'choose': {
+          if (!Number.isInteger(op.options) || op.options < 1) throw new ModelError(`thread ${t.name}: choice '${op.label}' has ${op.options} options`);
+          const allowed = op.fault && this.faultsUsed >= this.options.maxFaults ? 1 : op.options;
+          const value = allowed === 1 ? 0 : this.chooser(op, allowed);
+          if (allowed > 1) this.decisions.push(value);
+          if (op.fault && value !== 0) {
+            this.faultsUsed++;
+            this.notes.push(`fault injected: ${op.label} fails`);
+          } else if (!op.fault && op.options > 1) {
+            this.notes.push(`${op.label} = ${value}`);
+          }
+          input = value;
+          break;
+        }
+        case 'spawn':
+          input = this.createThread(op.name, op.body, true, eventIndex);
+          this.notes.push(`starts ${op.name}`);
+          break;
+        case 'report':
+          this.notes.push(`${op.kind}: ${op.title}`);
+          this.addFinding(op.kind, op.title, t, false);
+          break;
+        case 'log':
+          this.notes.push(op.text);
+          break;
+        default:
+          throw new ModelError(`thread ${t.name} yielded something that is not an operation`);
+      }
+    }
+  }
+
+  private threadThrew(t: ThreadState, e: unknown): void {
+    if (e instanceof Failure) {
+      this.notes.push(`${e.kind}: ${e.title}`);
+      this.addFinding(e.kind, e.title, t, true);
+      t.pending = undefined;
+      this.status = 'failed';
+      return;
+    }
+    if (e instanceof ModelError) throw e;
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new ModelError(`thread ${t.name} threw ${msg}${t.stack.length ? ` in ${t.stack.join(' > ')}` : ''}`);
+  }
+
+  private addFinding(kind: string, title: string, t: ThreadState, fatal: boolean): void {
+    // A finding belongs to the step in progress, which is already an event.
+    this.findings.push({ kind, title, site: `${kind}|${title}|${t.stack.at(-1) ?? t.name}`, thread: t.name, stack: t.stack.slice(), traceLength: this.events.length, fatal });
+  }
+
+  private flushSetupNotes(): void {
+    if (this.notes.length > 0) {
+      this.trace.push({ index: 0, thread: '(setup)', tid: -1, label: 'setup', stack: [], notes: this.notes });
+      this.notes = [];
+    }
+  }
+}
+
+/** A Failure thrown by an end-of-execution check: a finding, like one thrown by a thread. */
+class FailureInCheck extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.message);
+  }
+}
+
+/** Runs model code that is not a thread, turning ordinary exceptions into model errors. */
+function guard<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ModelError) throw e;
+    if (e instanceof Failure && what === 'final checks') throw new FailureInCheck(e);
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new ModelError(`${what} threw ${msg}`);
+  }
+}

@@ -1,0 +1,139 @@
+// Happens-before over the events of one execution, and the races between them.
+//
+// Two events conflict when they touch one object and at least one writes it. Happens-before
+// is the transitive closure of program order, spawn order and conflict order, kept as vector
+// clocks. A race is a pair of conflicting events of different threads with no happens-before
+// path between them other than their direct conflict: reversing it gives a different
+// Mazurkiewicz trace (Abdulla et al., "Source Sets", JACM 2017).
+
+import type { Access } from './ops.js';
+
+export interface HbEvent {
+  readonly tid: number;
+  readonly access: readonly Access[];
+  readonly spawnedAt: number;
+  readonly firstOfThread: boolean;
+}
+
+export interface Race {
+  /** The earlier event. */
+  readonly first: number;
+  /** The later event (may be an index one past the real events: a pending step). */
+  readonly second: number;
+}
+
+interface ObjectHistory {
+  lastWrite: number;
+  readsSinceWrite: number[];
+}
+
+export class HappensBefore {
+  /** clock[e][t]: how many events of thread t happen before or at e. */
+  readonly clock: number[][] = [];
+  /** local[e]: e's position in its thread, from 1. */
+  readonly local: number[] = [];
+  /** The events each event is directly ordered after (program, spawn, or conflict order). */
+  private readonly preds: number[][] = [];
+  /** Of `preds`, those that are direct conflicts with other threads: race candidates. */
+  private readonly conflictPreds: number[][] = [];
+  private readonly lastOfThread = new Map<number, number>();
+  private readonly objects = new Map<unknown, ObjectHistory>();
+
+  constructor(readonly events: HbEvent[]) {
+    for (let i = 0; i < events.length; i++) this.add(i);
+  }
+
+  /** Adds event `i` of `events` (which must be the next one). */
+  add(i: number): void {
+    const e = this.events[i]!;
+    const { preds, conflicts, clock, local } = this.order(e);
+    this.local[i] = local;
+    this.clock[i] = clock;
+    this.preds[i] = preds;
+    this.conflictPreds[i] = conflicts;
+    this.lastOfThread.set(e.tid, i);
+    for (const [obj, isWrite] of mergeAccess(e.access)) {
+      let h = this.objects.get(obj);
+      if (!h) this.objects.set(obj, (h = { lastWrite: -1, readsSinceWrite: [] }));
+      if (isWrite) {
+        h.lastWrite = i;
+        h.readsSinceWrite = [];
+      } else {
+        h.readsSinceWrite.push(i);
+      }
+    }
+  }
+
+  /**
+   * The races a step that has not been taken (a thread's pending announcement) would be in,
+   * were it taken now; and its clock, to tell which events it would be ordered after.
+   */
+  pendingRaces(e: HbEvent): { races: number[]; clock: number[] } {
+    const { preds, conflicts, clock } = this.order(e);
+    return { races: conflicts.filter((c) => !preds.some((p) => p !== c && this.hb(c, p))), clock };
+  }
+
+  /** Whether event a happens before a step whose clock is `clock`. */
+  hbClock(a: number, clock: readonly number[]): boolean {
+    return (clock[this.events[a]!.tid] ?? 0) >= this.local[a]!;
+  }
+
+  private order(e: HbEvent): { preds: number[]; conflicts: number[]; clock: number[]; local: number } {
+    const all: number[] = [];
+    const prev = this.lastOfThread.get(e.tid);
+    if (prev !== undefined) all.push(prev);
+    const spawn = prev === undefined && e.spawnedAt >= 0 ? e.spawnedAt : -1;
+    if (spawn >= 0) all.push(spawn);
+    const conflicting = new Set<number>();
+    for (const [obj, isWrite] of mergeAccess(e.access)) {
+      const h = this.objects.get(obj);
+      if (!h) continue;
+      if (h.lastWrite >= 0) conflicting.add(h.lastWrite);
+      if (isWrite) for (const r of h.readsSinceWrite) conflicting.add(r);
+    }
+    for (const c of conflicting) all.push(c);
+    const preds = unique(all);
+    const clock: number[] = [];
+    for (const p of preds) joinInto(clock, this.clock[p]!);
+    const local = (prev === undefined ? 0 : this.local[prev]!) + 1;
+    clock[e.tid] = local;
+    const conflicts = [...conflicting].filter((c) => this.events[c]!.tid !== e.tid);
+    return { preds, conflicts, clock, local };
+  }
+
+  /** Whether event a happens before (or is) event b. */
+  hb(a: number, b: number): boolean {
+    return (this.clock[b]![this.events[a]!.tid] ?? 0) >= this.local[a]!;
+  }
+
+  /** The races in which event i is the later event. */
+  racesOf(i: number): Race[] {
+    const out: Race[] = [];
+    const preds = this.preds[i]!;
+    for (const c of this.conflictPreds[i]!) {
+      if (preds.some((p) => p !== c && this.hb(c, p))) continue;
+      out.push({ first: c, second: i });
+    }
+    return out;
+  }
+}
+
+/** Whether two footprints conflict: a shared object that at least one of them writes. */
+export function dependent(a: readonly Access[], b: readonly Access[]): boolean {
+  for (const x of a) for (const y of b) if (x.obj === y.obj && (x.write || y.write)) return true;
+  return false;
+}
+
+function mergeAccess(access: readonly Access[]): Map<unknown, boolean> {
+  const m = new Map<unknown, boolean>();
+  for (const a of access) m.set(a.obj, (m.get(a.obj) ?? false) || a.write);
+  return m;
+}
+
+function joinInto(into: number[], from: readonly number[]): void {
+  for (let t = 0; t < from.length; t++) if ((from[t] ?? 0) > (into[t] ?? 0)) into[t] = from[t]!;
+}
+
+function unique(xs: number[]): number[] {
+  return xs.length < 2 ? xs : [...new Set(xs)];
+}

@@ -1,0 +1,168 @@
+// The protocol between a modelled thread and the engine.
+//
+// A thread is a generator. Before each atomic step it yields the step's announcement: the
+// shared objects the step will read or write (its footprint), or a blocking condition that
+// must hold before the step may run. The code between two announcements is the step and runs
+// without interruption. A few other yields are "immediate": they do not end the step and are
+// answered at once (entering/leaving a function frame, a nondeterministic choice, spawning a
+// thread, recording a report).
+//
+// The engine knows nothing about what the objects are; it only compares them by identity.
+
+/** One shared object touched by a step. `obj` is compared by identity (objects or strings). */
+export interface Access {
+  readonly obj: unknown;
+  readonly write: boolean;
+}
+
+/** Announces the next atomic step and what it touches. */
+export interface StepOp {
+  readonly op: 'step';
+  readonly label: string;
+  readonly access: readonly Access[];
+}
+
+/**
+ * Announces a step that may only run once `ready()` holds (a lock becoming free, a
+ * completion being done). `access` must include a read of every object `ready()` looks at,
+ * so that the engine knows which steps can enable or disable it.
+ */
+export interface BlockOp {
+  readonly op: 'block';
+  readonly label: string;
+  readonly access: readonly Access[];
+  readonly ready: () => boolean;
+  /** What the thread waits for, shown when it never comes (hang). */
+  readonly waitsFor: string;
+}
+
+/** Waits until thread `tid` has finished. */
+export interface JoinOp {
+  readonly op: 'join';
+  readonly tid: number;
+}
+
+/** A nondeterministic choice among `options` values 0..options-1, answered immediately. */
+export interface ChooseOp {
+  readonly op: 'choose';
+  readonly label: string;
+  readonly options: number;
+  /** A fault-injection point: any value other than 0 is a fault and counts against the budget. */
+  readonly fault: boolean;
+}
+
+/** Starts a new thread, answered immediately with its id. */
+export interface SpawnOp {
+  readonly op: 'spawn';
+  readonly name: string;
+  readonly body: () => Thread;
+}
+
+/** Pushes a named frame on the thread's call stack (immediate). */
+export interface EnterOp {
+  readonly op: 'enter';
+  readonly fn: string;
+}
+
+/** Pops the top frame (immediate). */
+export interface LeaveOp {
+  readonly op: 'leave';
+}
+
+/** Records a non-fatal finding (a warning) and carries on (immediate). */
+export interface ReportOp {
+  readonly op: 'report';
+  readonly kind: string;
+  readonly title: string;
+}
+
+/** Appends a line to the execution's log, shown with the step that wrote it (immediate). */
+export interface LogOp {
+  readonly op: 'log';
+  readonly text: string;
+}
+
+export type Op = StepOp | BlockOp | JoinOp | ChooseOp | SpawnOp | EnterOp | LeaveOp | ReportOp | LogOp;
+
+/** A pending announcement: what a thread will do when it is next scheduled. */
+export type Announcement = StepOp | BlockOp | JoinOp | ExitOp;
+
+/** The engine's own announcement for a spawned thread that has returned but not yet exited. */
+export interface ExitOp {
+  readonly op: 'exit';
+}
+
+/** The generator type of model code returning R. */
+export type Gen<R = void> = Generator<Op, R, unknown>;
+
+/** A thread body. */
+export type Thread = Gen<void>;
+
+/**
+ * A fatal finding thrown by model code: the thread (and the execution) stops here, the way
+ * a kernel stops at a BUG or a panic. Any other exception thrown by model code is a fault of
+ * the model, never a finding.
+ */
+export class Failure extends Error {
+  constructor(
+    readonly kind: string,
+    readonly title: string,
+  ) {
+    super(`${kind}: ${title}`);
+    this.name = 'Failure';
+  }
+}
+
+export const read = (obj: unknown): Access => ({ obj, write: false });
+export const write = (obj: unknown): Access => ({ obj, write: true });
+
+/** Announces an atomic step touching `access`. */
+export function* step(label: string, ...access: Access[]): Gen<void> {
+  yield { op: 'step', label, access };
+}
+
+/** Announces a step that waits until `ready()` holds. */
+export function* block(label: string, waitsFor: string, ready: () => boolean, ...access: Access[]): Gen<void> {
+  yield { op: 'block', label, waitsFor, ready, access };
+}
+
+/** A nondeterministic choice among `options` values. */
+export function* choose(label: string, options: number): Gen<number> {
+  return (yield { op: 'choose', label, options, fault: false }) as number;
+}
+
+/** A fault-injection point: true when this call is to fail. */
+export function* fault(label: string): Gen<boolean> {
+  return ((yield { op: 'choose', label, options: 2, fault: true }) as number) !== 0;
+}
+
+export function* spawn(name: string, body: () => Thread): Gen<number> {
+  return (yield { op: 'spawn', name, body }) as number;
+}
+
+export function* join(tid: number): Gen<void> {
+  yield { op: 'join', tid };
+}
+
+export function* report(kind: string, title: string): Gen<void> {
+  yield { op: 'report', kind, title };
+}
+
+export function* log(text: string): Gen<void> {
+  yield { op: 'log', text };
+}
+
+/**
+ * Wraps a generator function so that its calls appear as a named frame on the thread's call
+ * stack. Every step a thread takes is labelled with the frames it is in.
+ */
+export function frame<A extends unknown[], R>(name: string, body: (...args: A) => Gen<R>): (...args: A) => Gen<R> {
+  const framed = function* (...args: A): Gen<R> {
+    yield { op: 'enter', fn: name };
+    const result = yield* body(...args);
+    yield { op: 'leave' };
+    return result;
+  };
+  Object.defineProperty(framed, 'name', { value: name });
+  return framed;
+}

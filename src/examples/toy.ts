@@ -1,0 +1,49 @@
+// A tiny shared-memory vocabulary for engine-level programs: cells, locks and waits. Used by
+// the engine's tests, its benchmarks and the example programs of the command.
+
+import { block, type Gen, read, step, write } from '../engine/ops.js';
+
+export class Cell {
+  constructor(
+    readonly name: string,
+    public value = 0,
+  ) {}
+}
+
+export function* load(c: Cell): Gen<number> {
+  yield* step(`read ${c.name}`, read(c));
+  return c.value;
+}
+
+export function* store(c: Cell, v: number): Gen<void> {
+  yield* step(`write ${c.name} = ${v}`, write(c));
+  c.value = v;
+}
+
+/** An atomic read-modify-write; returns the old value. */
+export function* fetchAdd(c: Cell, d: number): Gen<number> {
+  yield* step(`${c.name} += ${d}`, write(c));
+  const old = c.value;
+  c.value += d;
+  return old;
+}
+
+export class Lock {
+  owner = -1;
+  constructor(readonly name: string) {}
+}
+
+export function* acquire(l: Lock, who: number): Gen<void> {
+  yield* block(`lock ${l.name}`, `lock ${l.name}`, () => l.owner < 0, write(l));
+  l.owner = who;
+}
+
+export function* release(l: Lock): Gen<void> {
+  yield* step(`unlock ${l.name}`, write(l));
+  l.owner = -1;
+}
+
+/** Blocks until `c` holds `v`. */
+export function* waitFor(c: Cell, v: number): Gen<void> {
+  yield* block(`wait ${c.name} == ${v}`, `${c.name} to become ${v}`, () => c.value === v, read(c));
+}

@@ -1,0 +1,225 @@
+// Small programs whose numbers of executions (Mazurkiewicz traces) are derived by hand.
+import { describe, expect, it } from 'vitest';
+import { explore, type ExploreOptions } from '../src/engine/explore.js';
+import type { Program, World } from '../src/engine/execution.js';
+import { Failure, type Gen, spawn, join, fault, report } from '../src/engine/ops.js';
+import { acquire, Cell, fetchAdd, load, Lock, release, store, waitFor } from '../src/examples/toy.js';
+
+function program(build: () => World): Program {
+  return { setup: build };
+}
+
+const dpor = (p: Program, o: ExploreOptions = {}) => explore(p, { strategy: 'dpor', collectOutcomes: true, ...o });
+const dfs = (p: Program, o: ExploreOptions = {}) => explore(p, { strategy: 'dfs', collectOutcomes: true, ...o });
+
+function factorial(n: number): number {
+  return n <= 1 ? 1 : n * factorial(n - 1);
+}
+
+describe('hand-derived execution counts', () => {
+  it('N threads writing distinct cells: one trace; DFS sees N! schedules', () => {
+    for (const n of [1, 2, 3, 4]) {
+      const p = program(() => {
+        const cells = Array.from({ length: n }, (_, i) => new Cell(`c${i}`));
+        return {
+          threads: cells.map((c, i) => ({ name: `T${i}`, *body() { yield* store(c, i + 1); } })),
+          outcome: () => cells.map((c) => c.value).join(','),
+        };
+      });
+      const r = dpor(p);
+      expect(r.explored).toBe(1);
+      expect(r.sleepBlocked).toBe(0);
+      expect(r.complete).toBe(true);
+      expect(dfs(p).explored).toBe(factorial(n));
+    }
+  });
+
+  it('two threads writing one cell: two traces, two outcomes', () => {
+    const p = program(() => {
+      const x = new Cell('x');
+      return {
+        threads: [1, 2].map((v) => ({ name: `T${v}`, *body() { yield* store(x, v); } })),
+        outcome: () => String(x.value),
+      };
+    });
+    const r = dpor(p);
+    expect(r.explored).toBe(2);
+    expect(r.outcomes).toEqual(['1', '2']);
+  });
+
+  it('N threads writing one cell: N! traces', () => {
+    for (const n of [2, 3, 4]) {
+      const p = program(() => {
+        const x = new Cell('x');
+        return { threads: Array.from({ length: n }, (_, i) => ({ name: `T${i}`, *body() { yield* store(x, i); } })) };
+      });
+      expect(dpor(p).explored).toBe(factorial(n));
+    }
+  });
+
+  it('N readers and one writer of a cell: N+1 traces (the write goes in one of N+1 places relative to reads... per reader: before or after)', () => {
+    // Each reader either reads before or after the write: 2^N traces.
+    for (const n of [1, 2, 3]) {
+      const p = program(() => {
+        const x = new Cell('x');
+        const seen: number[] = [];
+        return {
+          threads: [
+            { name: 'W', *body() { yield* store(x, 1); } },
+            ...Array.from({ length: n }, (_, i) => ({ name: `R${i}`, *body() { seen[i] = yield* load(x); } })),
+          ],
+          outcome: () => seen.join(','),
+        };
+      });
+      const r = dpor(p);
+      expect(r.explored).toBe(2 ** n);
+      expect(r.outcomes!.length).toBe(2 ** n);
+      expect(r.sleepBlocked).toBe(0);
+    }
+  });
+
+  it('two threads each writing x then y: 2 traces for x times 2 for y, minus ... = 4 schedules orders → traces', () => {
+    // Orders on x and on y are independent choices except they must be consistent with program
+    // order: (x:AB,y:AB), (x:AB,y:BA), (x:BA,y:AB), (x:BA,y:BA) are all realisable: 4 traces.
+    const p = program(() => {
+      const x = new Cell('x');
+      const y = new Cell('y');
+      return {
+        threads: [1, 2].map((v) => ({ name: `T${v}`, *body() { yield* store(x, v); yield* store(y, v); } })),
+        outcome: () => `${x.value}${y.value}`,
+      };
+    });
+    const r = dpor(p);
+    expect(r.explored).toBe(4);
+    expect(r.outcomes).toEqual(['11', '12', '21', '22']);
+    expect(dfs(p).explored).toBe(6);
+  });
+
+  it('a lost update is found as a final-state finding', () => {
+    const p = program(() => {
+      const x = new Cell('x');
+      return {
+        threads: [1, 2].map((v) => ({ name: `T${v}`, *body() { const r = yield* load(x); yield* store(x, r + 1); } })),
+        finalChecks: () => (x.value !== 2 ? [{ kind: 'bug', title: `lost update: x = ${x.value}` }] : []),
+        outcome: () => String(x.value),
+      };
+    });
+    const r = dpor(p);
+    expect(r.outcomes).toEqual(['1', '2']);
+    expect(r.findings.map((f) => f.title)).toEqual(['lost update: x = 1']);
+    expect(r.findings[0]!.count).toBeGreaterThanOrEqual(1);
+  });
+
+  it('atomic increments commute as writes: N! traces but one outcome', () => {
+    const p = program(() => {
+      const x = new Cell('x');
+      return { threads: [0, 1, 2].map((i) => ({ name: `T${i}`, *body() { yield* fetchAdd(x, 1); } })), outcome: () => String(x.value) };
+    });
+    const r = dpor(p);
+    expect(r.explored).toBe(6);
+    expect(r.outcomes).toEqual(['3']);
+  });
+
+  it('opposite lock order deadlocks, and the hang names both threads and what they wait for', () => {
+    const p = program(() => {
+      const a = new Lock('A');
+      const b = new Lock('B');
+      const body = (first: Lock, second: Lock, me: number) =>
+        function* (): Gen<void> {
+          yield* acquire(first, me);
+          yield* acquire(second, me);
+          yield* release(second);
+          yield* release(first);
+        };
+      return { threads: [{ name: 'T0', body: body(a, b, 0) }, { name: 'T1', body: body(b, a, 1) }] };
+    });
+    for (const r of [dpor(p), dfs(p)]) {
+      const hangs = r.findings.filter((f) => f.kind === 'hang');
+      expect(hangs).toHaveLength(1);
+      expect(hangs[0]!.title).toContain('T0');
+      expect(hangs[0]!.title).toContain('lock B');
+      expect(hangs[0]!.title).toContain('T1');
+      expect(hangs[0]!.title).toContain('lock A');
+    }
+  });
+
+  it('a wait for a value that another thread sets then clears: both outcomes', () => {
+    const p = program(() => {
+      const x = new Cell('x');
+      const got = new Cell('got');
+      return {
+        threads: [
+          { name: 'W', *body() { yield* waitFor(x, 1); yield* store(got, 1); } },
+          { name: 'S', *body() { yield* store(x, 1); yield* store(x, 0); } },
+        ],
+        outcome: () => `got=${got.value}`,
+      };
+    });
+    for (const r of [dpor(p), dfs(p)]) {
+      expect(r.outcomes).toEqual(['got=1']);
+      expect(r.findings.map((f) => f.kind)).toEqual(['hang']);
+    }
+  });
+
+  it('fault points: one execution per fault site plus the fault-free one', () => {
+    const p = program(() => {
+      const failed: string[] = [];
+      return {
+        threads: [
+          { name: 'T', *body() { for (const site of ['a', 'b', 'c']) if (yield* fault(site)) failed.push(site); } },
+        ],
+        outcome: () => failed.join(',') || 'none',
+      };
+    });
+    expect(dpor(p).outcomes).toEqual(['a', 'b', 'c', 'none']);
+    expect(dpor(p, { maxFaults: 0 }).outcomes).toEqual(['none']);
+    expect(dpor(p, { maxFaults: 2 }).explored).toBe(7);
+    expect(dpor(p, { maxFaults: 3 }).explored).toBe(8);
+  });
+
+  it('spawn and join order the child before the parent', () => {
+    const p = program(() => {
+      const x = new Cell('x');
+      const seen: number[] = [];
+      return {
+        threads: [
+          {
+            name: 'P',
+            *body() {
+              const c = yield* spawn('C', function* () { yield* store(x, 1); });
+              yield* join(c);
+              seen.push(yield* load(x));
+            },
+          },
+        ],
+        outcome: () => seen.join(','),
+      };
+    });
+    expect(dpor(p).outcomes).toEqual(['1']);
+    expect(dfs(p).outcomes).toEqual(['1']);
+  });
+
+  it('a Failure ends the execution as a finding; a report does not', () => {
+    const p = program(() => {
+      const x = new Cell('x');
+      return {
+        threads: [
+          { name: 'A', *body() { yield* store(x, 1); } },
+          {
+            name: 'B',
+            *body() {
+              const v = yield* load(x);
+              if (v === 0) yield* report('warn', 'saw zero');
+              else throw new Failure('panic', 'saw one');
+            },
+          },
+        ],
+      };
+    });
+    const r = dpor(p);
+    expect(r.findings.map((f) => `${f.kind}:${f.title}`).sort()).toEqual(['panic:saw one', 'warn:saw zero']);
+    const panic = r.findings.find((f) => f.kind === 'panic')!;
+    expect(panic.trace.map((s) => s.thread)).toEqual(['A', 'B']);
+    expect(panic.stack).toEqual([]);
+  });
+});
