@@ -320,6 +320,9 @@ export class Execution {
         case 'log':
           this.notes.push(op.text);
           break;
+        case 'self':
+          input = { tid: t.tid, name: t.name };
+          break;
         default:
           throw new ModelError(`thread ${t.name} yielded something that is not an operation`);
       }

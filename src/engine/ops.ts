@@ -82,7 +82,17 @@ export interface LogOp {
   readonly text: string;
 }
 
-export type Op = StepOp | BlockOp | JoinOp | ChooseOp | SpawnOp | EnterOp | LeaveOp | ReportOp | LogOp;
+/** Asks for the running thread's id and name (immediate). */
+export interface SelfOp {
+  readonly op: 'self';
+}
+
+export interface ThreadIdentity {
+  readonly tid: number;
+  readonly name: string;
+}
+
+export type Op = StepOp | BlockOp | JoinOp | ChooseOp | SpawnOp | EnterOp | LeaveOp | ReportOp | LogOp | SelfOp;
 
 /** A pending announcement: what a thread will do when it is next scheduled. */
 export type Announcement = StepOp | BlockOp | JoinOp | ExitOp;
@@ -146,6 +156,11 @@ export function* join(tid: number): Gen<void> {
 
 export function* report(kind: string, title: string): Gen<void> {
   yield { op: 'report', kind, title };
+}
+
+/** The running thread. */
+export function* self(): Gen<ThreadIdentity> {
+  return (yield { op: 'self' }) as ThreadIdentity;
 }
 
 export function* log(text: string): Gen<void> {

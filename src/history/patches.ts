@@ -1,0 +1,164 @@
+// The modelled patches, in series order. Model code that differs between trees asks
+// patched('<id>') with one of these ids, so grepping an id shows every hunk of its patch.
+//
+// A patch is either a real upstream commit (subject, commit id where known, date, and the seed
+// that describes it), or a consolidated patch standing for a stretch of history whose exact
+// steps do not matter to the scenarios (marked consolidated, with the upstream commits it
+// stands for where known). What-if patches were proposed but never merged; they sit outside
+// the main series.
+
+export interface Patch {
+  readonly id: string;
+  readonly subject: string;
+  /** Upstream commit id, where known. */
+  readonly commit?: string;
+  /** Date of the patch (author date of the commit, or of the posting). */
+  readonly date: string;
+  /** The seed document that describes it, if any. */
+  readonly seed?: string;
+  /** Stands for several upstream commits (listed in `summary`). */
+  readonly consolidated?: boolean;
+  /** What the patch changes in the model, in a sentence or two. */
+  readonly summary: string;
+}
+
+export const SERIES: readonly Patch[] = [
+  // Seed 001: "mm/devm_memremap_pages: Fix page release race", v2, 7 May 2019 (Dan Williams), merged for v5.2.
+  {
+    id: 'devres-release-action',
+    subject: 'drivers/base/devres: Introduce devm_release_action()',
+    date: '2019-05-07',
+    seed: '001',
+    summary: 'Adds devm_release_action(): remove a devres action and run it now.',
+  },
+  {
+    id: 'devm-memunmap-pages',
+    subject: 'mm/devm_memremap_pages: Introduce devm_memunmap_pages',
+    date: '2019-05-07',
+    seed: '001',
+    summary: 'Adds devm_memunmap_pages(), so a driver can undo devm_memremap_pages() on its own error path.',
+  },
+  {
+    id: 'p2pdma-fix-gen-pool-add-failure',
+    subject: 'PCI/P2PDMA: Fix the gen_pool_add_virt() failure path',
+    date: '2019-05-07',
+    seed: '001',
+    summary: 'pci_p2pdma_add_resource() unmaps the pages with devm_memunmap_pages() before freeing the pgmap when gen_pool_add_virt() fails.',
+  },
+  {
+    id: 'genalloc-chunk-owners',
+    subject: 'lib/genalloc: Introduce chunk owners',
+    commit: '795ee30648c708502da9df637f83c33361d68dcc',
+    date: '2019-05-07',
+    seed: '001',
+    summary: 'gen_pool_add_owner(), gen_pool_alloc_algo_owner(), gen_pool_free_owner(): a chunk carries a driver pointer returned on alloc and free.',
+  },
+  {
+    id: 'p2pdma-per-resource-ref',
+    subject: 'PCI/P2PDMA: Track pgmap references per resource, not globally',
+    date: '2019-05-07',
+    seed: '001',
+    summary: 'One percpu_ref and completion per p2pdma_pagemap instead of one per device; allocations find it as the chunk owner.',
+  },
+  {
+    id: 'memremap-fix-final-page-put-race',
+    subject: 'mm/devm_memremap_pages: Fix final page put race',
+    date: '2019-05-07',
+    seed: '001',
+    summary: 'Adds pgmap->ops->cleanup(): devm_memremap_pages_release() waits for the last page reference before arch_remove_memory().',
+  },
+  // Between v5.2 and v6.14.
+  {
+    id: 'memremap-pgmap-owned-ref',
+    subject: 'mm/memremap: the pgmap owns its reference count and waits for it in memunmap_pages()',
+    date: '2019-08-18',
+    consolidated: true,
+    summary:
+      'v5.3 "memremap: provide an internal refcount" onwards: memremap_pages()/memunmap_pages() split from the devm wrappers; the pgmap has its own percpu_ref and completion; memunmap_pages() kills, drops the page references, waits, then removes the memmap.',
+  },
+  {
+    id: 'zone-device-refcount-0-private',
+    subject: 'mm/memremap: device private and coherent pages start with a zero refcount',
+    commit: 'ef233450898f8893dafa193a9f3211fa077a3d05',
+    date: '2022-09-28',
+    consolidated: true,
+    summary: 'MEMORY_DEVICE_PRIVATE/COHERENT pages are initialised with refcount 0 and drop a pgmap reference when freed; other types are reset to 1 on free.',
+  },
+  {
+    id: 'p2pdma-rcu-pdev',
+    subject: 'PCI/P2PDMA: pdev->p2pdma is RCU protected',
+    date: '2021-06-10',
+    consolidated: true,
+    summary: 'Readers of pdev->p2pdma use rcu_dereference under rcu_read_lock; release clears it and calls synchronize_rcu().',
+  },
+  {
+    id: 'p2pdma-allocate-mmap',
+    subject: 'PCI/P2PDMA: Allow userspace VMA allocations through sysfs',
+    commit: '7e9c7ef83d785236f5a8c3761dd053fae9b92fb8',
+    date: '2022-10-21',
+    summary: 'Adds the p2pmem/allocate sysfs file whose mmap (p2pmem_alloc_mmap) inserts p2pmem pages into a process, and the unmapping of those mappings at unbind.',
+  },
+  {
+    id: 'zone-device-folio',
+    subject: 'mm: ZONE_DEVICE pages are freed through free_zone_device_folio()',
+    date: '2024-01-01',
+    consolidated: true,
+    summary: 'The free path of ZONE_DEVICE pages as of v6.14: folio_put() of a zone device folio calls free_zone_device_folio(), which calls ops->page_free and, by type, puts the pgmap reference or resets the count to 1.',
+  },
+  // Seed 000, merged for v6.15.
+  {
+    id: 'p2pdma-refcount-init-to-p2pdma',
+    subject: 'mm/mm_init: move p2pdma page refcount initialisation to p2pdma',
+    commit: 'b7e2823787735ca009e63f35f164b46df0ef096c',
+    date: '2025-02-05',
+    seed: '000',
+    summary: 'P2PDMA pages start with refcount 0; p2pmem_alloc_mmap() sets the count to 1 before vm_insert_page(); free_zone_device_folio() leaves the count of a freed P2PDMA page at 0.',
+  },
+  // After v6.15, up to the newest mainline tree modelled.
+  {
+    id: 'p2pdma-fix-inverted-vm-warn',
+    subject: 'PCI/P2PDMA: Fix the warning condition in p2pmem_alloc_mmap()',
+    commit: 'cb500023a752',
+    date: '2025-12-01',
+    summary: 'VM_WARN_ON_ONCE_PAGE(page_ref_count(page)) instead of the inverted !page_ref_count(page) of seed 000.',
+  },
+  {
+    id: 'p2pdma-put-ref-on-insert-failure',
+    subject: 'PCI/P2PDMA: Release the per-cpu ref of pgmap when vm_insert_page() fails',
+    commit: '6220694c52a5',
+    date: '2025-12-01',
+    summary: 'p2pmem_alloc_mmap() drops the pgmap reference it took when vm_insert_page() fails.',
+  },
+  {
+    id: 'mm-zone-device-folio-free-op',
+    subject: 'mm: ZONE_DEVICE folios: ops->folio_free, get_dev_pagemap(pfn), zone_device_page_init(page, pgmap, order)',
+    date: '2025-10-01',
+    consolidated: true,
+    summary: 'The newest ZONE_DEVICE core: folio_free replaces page_free; get_dev_pagemap() takes one argument; zone_device_page_init() takes the pgmap and an order.',
+  },
+  {
+    id: 'p2pdma-devm-kfree-p2p-pgmap',
+    subject: 'PCI/P2PDMA: Free the p2p_pgmap, not the pgmap member, on the add_resource error path',
+    date: '2025-08-20',
+    summary: 'pci_p2pdma_add_resource() error path devm_kfree(p2p_pgmap) instead of devm_kfree(pgmap).',
+  },
+  {
+    id: 'p2pdma-reset-count-on-insert-failure',
+    subject: 'PCI/P2PDMA: Reset the page count when vm_insert_page() fails',
+    date: '2026-01-12',
+    summary: 'p2pmem_alloc_mmap() sets the page count back to 0 before returning a page that failed to insert to the pool.',
+  },
+  {
+    id: 'p2pdma-provider-per-bar',
+    subject: 'PCI/P2PDMA: pcim_p2pdma_init() and a p2pdma_provider per BAR',
+    date: '2026-01-01',
+    consolidated: true,
+    summary: 'The newest p2pdma setup: pcim_p2pdma_init() and one provider per BAR, with pci_p2pdma_setup_pool().',
+  },
+];
+
+/** Patches proposed but never merged: modelled to ask "what if". */
+export const WHAT_IF: readonly Patch[] = [];
+
+/** Every patch id the model may ask about. */
+export const KNOWN_PATCH_IDS: ReadonlySet<string> = new Set([...SERIES, ...WHAT_IF].map((p) => p.id));

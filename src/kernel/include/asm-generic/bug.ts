@@ -1,0 +1,47 @@
+// include/asm-generic/bug.h: BUG, BUG_ON, WARN, WARN_ON, WARN_ON_ONCE, WARN_ONCE.
+//
+// A BUG stops the thread the way the kernel's oops does: a fatal finding. A WARN prints a
+// backtrace and carries on: a finding that does not stop the execution. WARN_ON returns its
+// condition so that it can be used in `if`, as in the kernel. `where` names the check's place
+// (file and function), standing in for the kernel's file:line.
+
+import { Failure, type Gen, report } from '../../../engine/ops.js';
+import { machine } from '../../machine.js';
+
+export function BUG(where: string, what = ''): never {
+  throw new Failure('bug', `kernel BUG at ${where}${what ? `: ${what}` : ''}`);
+}
+
+export function BUG_ON(condition: boolean, where: string, what = ''): void {
+  if (condition) BUG(where, what);
+}
+
+export function* WARN(condition: boolean, where: string, what: string): Gen<boolean> {
+  if (condition) yield* report('warn', `WARNING: at ${where}: ${what}`);
+  return condition;
+}
+
+export function* WARN_ON(condition: boolean, where: string, what = 'WARN_ON'): Gen<boolean> {
+  return yield* WARN(condition, where, what);
+}
+
+/** Fires at most once per site in a boot, like the kernel's static __warned flag. */
+export function* WARN_ONCE(condition: boolean, where: string, what: string): Gen<boolean> {
+  if (!condition) return false;
+  const key = `${where}|${what}`;
+  const m = machine();
+  if (!m.warnedOnce.has(key)) {
+    m.warnedOnce.add(key);
+    yield* report('warn', `WARNING: at ${where}: ${what}`);
+  }
+  return true;
+}
+
+export function* WARN_ON_ONCE(condition: boolean, where: string, what = 'WARN_ON_ONCE'): Gen<boolean> {
+  return yield* WARN_ONCE(condition, where, what);
+}
+
+/** A kernel panic (e.g. the oops of a fatal page fault). */
+export function panic(what: string): never {
+  throw new Failure('panic', what);
+}

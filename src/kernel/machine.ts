@@ -1,0 +1,80 @@
+// The modelled machine: one per execution, built by a scenario's setup. It holds what the
+// kernel keeps globally: which tree (patch set) it runs, its CPUs, the kernel log, the slab
+// objects that are live, and the once-only state of WARN_ONCE.
+//
+// Executions run one at a time and synchronously, so the machine of the execution in progress
+// is simply "the current machine"; model code reaches it through machine().
+
+import { type Gen, self } from '../engine/ops.js';
+import { SlabRegistry } from './mm/kasan.js';
+
+export interface TreeConfig {
+  /** The tree's name, e.g. "v5.2". */
+  readonly name: string;
+  /** Ids of the modelled patches applied in this tree. */
+  readonly patches: ReadonlySet<string>;
+  /** Ids of every modelled patch, applied or not: asking about any other id is a model error. */
+  readonly known: ReadonlySet<string>;
+}
+
+export interface MachineConfig {
+  readonly tree: TreeConfig;
+  /** Number of possible CPUs (default 2). */
+  readonly nr_cpu_ids?: number;
+}
+
+export class Machine {
+  readonly tree: TreeConfig;
+  readonly nr_cpu_ids: number;
+  /** The kernel log. */
+  readonly dmesg: string[] = [];
+  readonly slab = new SlabRegistry();
+  /** Sites whose WARN_ONCE / VM_WARN_ON_ONCE has fired. */
+  readonly warnedOnce = new Set<string>();
+  /** Anything a subsystem keeps as a global (an xarray, a list head), by name. */
+  readonly globals = new Map<string, unknown>();
+
+  constructor(config: MachineConfig) {
+    this.tree = config.tree;
+    this.nr_cpu_ids = config.nr_cpu_ids ?? 2;
+  }
+
+  /** A global of a subsystem, created on first use (e.g. pgmap_array in mm/memremap.c). */
+  global<T>(name: string, create: () => T): T {
+    let v = this.globals.get(name) as T | undefined;
+    if (v === undefined) {
+      v = create();
+      this.globals.set(name, v);
+    }
+    return v;
+  }
+}
+
+let current: Machine | undefined;
+
+/** Builds the machine for a new execution and makes it current. */
+export function boot(config: MachineConfig): Machine {
+  current = new Machine(config);
+  return current;
+}
+
+export function machine(): Machine {
+  if (!current) throw new Error('no machine has been booted');
+  return current;
+}
+
+/**
+ * Whether the running tree has patch `id` applied. Every hunk of a modelled patch asks this
+ * with the patch's id, so that grepping the id finds all of them.
+ */
+export function patched(id: string): boolean {
+  const m = machine();
+  if (!m.tree.known.has(id)) throw new Error(`unknown patch id '${id}'`);
+  return m.tree.patches.has(id);
+}
+
+/** smp_processor_id(): the CPU the running thread is on. Each thread stays on one CPU. */
+export function* smp_processor_id(): Gen<number> {
+  const me = yield* self();
+  return me.tid % machine().nr_cpu_ids;
+}

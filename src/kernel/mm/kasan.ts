@@ -1,0 +1,89 @@
+// Memory that can go away, checked on every access: the model's KASAN and kmemleak, and the
+// page-fault oops of touching a struct page whose memmap was removed (mm/kasan/report.c,
+// mm/kmemleak.c, arch/x86/mm/fault.c).
+//
+// A tracked object is a Proxy around the real one. After it is freed (or, for a struct page,
+// after its memory section is removed) every read or write of it throws the finding the
+// kernel would report. Tracked objects must not use #private fields.
+
+import { Failure } from '../../engine/ops.js';
+
+export type Poison = 'freed' | 'unmapped';
+
+interface Tracked {
+  /** What the object is, e.g. "struct pci_p2pdma" or "struct page (pfn 0x100000)". */
+  readonly what: string;
+  /** Who allocated it, e.g. "pci_p2pdma_setup". */
+  readonly allocatedBy: string;
+  poison: Poison | undefined;
+  /** Slab objects are checked for leaks at the end of a scenario; struct pages are not. */
+  readonly slab: boolean;
+}
+
+const state = new WeakMap<object, Tracked>();
+
+function check(target: object, prop: string | symbol, access: 'read' | 'write'): void {
+  const t = state.get(target);
+  if (!t?.poison) return;
+  if (typeof prop === 'symbol') return;
+  if (t.poison === 'freed') throw new Failure('kasan', `BUG: KASAN: use-after-free: ${access} of ${t.what}.${prop} (allocated by ${t.allocatedBy})`);
+  throw new Failure('panic', `BUG: unable to handle page fault: ${access} of ${t.what}.${prop}, whose memmap has been removed`);
+}
+
+/** Wraps `obj` so that every access after it is poisoned is reported. */
+export function track<T extends object>(obj: T, what: string, allocatedBy: string, slab: boolean): T {
+  const proxy = new Proxy(obj, {
+    get(target, prop, receiver) {
+      check(target, prop, 'read');
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+    set(target, prop, value, receiver) {
+      check(target, prop, 'write');
+      return Reflect.set(target, prop, value, receiver);
+    },
+  });
+  const t: Tracked = { what, allocatedBy, poison: undefined, slab };
+  state.set(obj, t);
+  state.set(proxy, t);
+  return proxy;
+}
+
+/** The tracking record of `obj`, if it is tracked. */
+export function tracked(obj: object): Tracked | undefined {
+  return state.get(obj);
+}
+
+/** The objects allocated in one machine, for kmemleak. */
+export class SlabRegistry {
+  private readonly live = new Set<object>();
+
+  add(obj: object): void {
+    this.live.add(obj);
+  }
+
+  remove(obj: object): void {
+    this.live.delete(obj);
+  }
+
+  /** What is still allocated: kmemleak's unreferenced objects at the end of a scenario. */
+  leaks(): { what: string; allocatedBy: string }[] {
+    const out: { what: string; allocatedBy: string }[] = [];
+    for (const o of this.live) {
+      const t = state.get(o);
+      if (t) out.push({ what: t.what, allocatedBy: t.allocatedBy });
+    }
+    return out;
+  }
+}
+
+/** Marks `obj` as gone: any later access is a finding. */
+export function poison(obj: object, how: Poison): void {
+  const t = state.get(obj);
+  if (!t) throw new Error('poison() of an object that is not tracked');
+  t.poison = how;
+}
+
+/** Whether `obj` has been freed or unmapped. Reading this is not an access of the object. */
+export function isPoisoned(obj: object): boolean {
+  return state.get(obj)?.poison !== undefined;
+}
