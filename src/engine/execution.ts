@@ -200,7 +200,7 @@ export class Execution {
   private finish(): void {
     const blocked = this.blocked();
     if (blocked.length > 0) {
-      const who = blocked.map((b) => `${b.name} in ${b.stack.at(-1) ?? '?'} waits for ${b.waitsFor}`).join('; ');
+      const who = blocked.map((b) => `${b.name}${b.stack.length ? ` in ${b.stack.at(-1)}` : ''} waits for ${b.waitsFor}`).join('; ');
       this.findings.push({
         kind: 'hang',
         title: `task hung: ${who}`,

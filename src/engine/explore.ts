@@ -195,7 +195,7 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
 }
 
 /** Runs the one execution that `decisions` describes. */
-export function replay(program: Program, decisions: readonly number[], options: { maxSteps?: number; maxFaults?: number } = {}): Execution {
+export function replay(program: Program, decisions: readonly number[], options: { maxSteps?: number; maxFaults?: number; heartbeat?: () => void } = {}): Execution {
   let pos = 0;
   const next = (what: string, valid: (v: number) => boolean): number => {
     const v = decisions[pos++];
@@ -205,6 +205,7 @@ export function replay(program: Program, decisions: readonly number[], options: 
   const exec = new Execution(program, (op: ChooseOp, allowed) => next(`choice ${op.label}`, (v) => v >= 0 && v < allowed), {
     maxSteps: options.maxSteps ?? 10_000,
     maxFaults: options.maxFaults ?? Infinity,
+    heartbeat: options.heartbeat,
   });
   while (exec.status === 'running') {
     const enabled = exec.enabled();

@@ -1,7 +1,7 @@
 // The kernel trees: named points in the patch series.
 
 import { boot, type Machine } from '../kernel/machine.js';
-import { KNOWN_PATCH_IDS, SERIES } from './patches.js';
+import { KNOWN_PATCH_IDS, SERIES, WHAT_IF } from './patches.js';
 
 export interface Tree {
   readonly name: string;
@@ -18,8 +18,24 @@ export const TREES: readonly Tree[] = [
   { name: 'newest', upTo: 'p2pdma-provider-per-bar', description: 'the newest mainline source that could be read' },
 ];
 
+/**
+ * A tree by name: a named release (v5.2), or a point of the series written @<patch id>
+ * (the series up to and including that patch; @base is the series with no patch).
+ */
 export function findTree(name: string): Tree | undefined {
-  return TREES.find((t) => t.name === name);
+  const named = TREES.find((t) => t.name === name);
+  if (named) return named;
+  if (name === '@base') return { name, upTo: undefined, description: 'the series with no patch applied' };
+  if (name.startsWith('@')) {
+    const p = SERIES.find((x) => x.id === name.slice(1));
+    if (p) return { name, upTo: p.id, description: `the series up to ${p.id}` };
+  }
+  return undefined;
+}
+
+/** Every point of the series in order: @base, then one after each patch. */
+export function seriesPoints(): Tree[] {
+  return [findTree('@base')!, ...SERIES.map((p) => findTree(`@${p.id}`)!)];
 }
 
 /** The ids of the patches applied in `tree`, in series order. */
@@ -31,11 +47,22 @@ export function patchesOf(tree: Tree): string[] {
 }
 
 /** Boots a machine running `tree` (by name), with extra what-if patches if given. */
-export function bootTree(name: string, options: { nr_cpu_ids?: number; extraPatches?: readonly string[] } = {}): Machine {
-  const tree = findTree(name);
+/** Whether `tree` has patch `id` (for deciding whether a scenario applies). */
+export function treeHas(tree: Tree, id: string): boolean {
+  return patchesOf(tree).includes(id);
+}
+
+/**
+ * Boots a machine running `name` (a tree name, see findTree). What-if patches may be added with
+ * a `+` suffix: "v5.1+some-what-if-patch".
+ */
+export function bootTree(name: string, options: { nr_cpu_ids?: number } = {}): Machine {
+  const [base, ...whatIf] = name.split('+');
+  const tree = findTree(base!);
   if (!tree) throw new Error(`unknown tree '${name}'`);
+  for (const w of whatIf) if (!WHAT_IF.some((p) => p.id === w)) throw new Error(`unknown what-if patch '${w}'`);
   return boot({
-    tree: { name, patches: new Set([...patchesOf(tree), ...(options.extraPatches ?? [])]), known: KNOWN_PATCH_IDS },
+    tree: { name, patches: new Set([...patchesOf(tree), ...whatIf]), known: KNOWN_PATCH_IDS },
     nr_cpu_ids: options.nr_cpu_ids,
   });
 }

@@ -1,0 +1,5 @@
+// The scenario library.
+
+import type { Scenario } from './scenario.js';
+
+export const SCENARIOS: readonly Scenario[] = [];

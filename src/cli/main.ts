@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+// The zonedev command: check, replay, bisect, list. Exit status: 0 no findings, 1 findings,
+// 2 bad usage or bad input (one line on stderr, never a stack trace).
+
+import { writeFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SCENARIOS } from '../../scenarios/index.js';
+import type { Scenario } from '../../scenarios/scenario.js';
+import { STRATEGIES, type StrategyName } from '../engine/explore.js';
+import { EXAMPLES } from '../examples/scenarios.js';
+import { SERIES, WHAT_IF } from '../history/patches.js';
+import { seriesPoints, TREES } from '../history/trees.js';
+import { htmlReport } from '../report/html.js';
+import { resultsDocument } from '../report/json.js';
+import { findingDetail, findingSummary, matrix } from '../report/text.js';
+import { bisect, bisectText } from './bisect.js';
+import { applies, loadScenario, oneLine, refFor, resolveParams, resolveTree, treesFor, UsageError } from './catalog.js';
+import { type CheckResult, type CheckSettings, isJobError, type JobOutcome } from './jobs.js';
+import { type JobSpec, runJobs } from './pool.js';
+
+const int = (name: string, min: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+  return n;
+};
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+interface CheckFlags {
+  tree: string[];
+  strategy: StrategyName;
+  maxFaults: number;
+  maxExecutions?: number;
+  maxSteps: number;
+  timeLimit?: number;
+  seed: number;
+  pctDepth: number;
+  preemptionBound?: number;
+  param: string[];
+  json?: boolean;
+  html?: string;
+  jobs?: number;
+  stall: number;
+}
+
+function settingsOf(o: CheckFlags): CheckSettings {
+  return {
+    strategy: o.strategy,
+    maxFaults: o.maxFaults,
+    maxExecutions: o.maxExecutions,
+    maxSteps: o.maxSteps,
+    timeLimitMs: o.timeLimit === undefined ? undefined : o.timeLimit * 1000,
+    seed: o.seed,
+    pctDepth: o.pctDepth,
+    preemptionBound: o.preemptionBound,
+  };
+}
+
+function parseParams(raw: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of raw) {
+    const m = /^([A-Za-z_][\w-]*)=(.*)$/.exec(p);
+    if (!m) throw new UsageError(`--param ${p}: expected NAME=VALUE`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** Results in order, or the first error. */
+function unwrap(outcomes: readonly JobOutcome[]): CheckResult[] {
+  for (const o of outcomes) if (isJobError(o)) throw new UsageError(o.error);
+  return outcomes as CheckResult[];
+}
+
+async function check(names: string[], o: CheckFlags): Promise<number> {
+  const given = parseParams(o.param);
+  const explicit = names.length > 0;
+  for (const t of o.tree) resolveTree(t);
+  const scenarios: { ref: ReturnType<typeof refFor>; s: Scenario }[] = [];
+  for (const n of explicit ? names : SCENARIOS.map((s) => s.name)) {
+    const ref = refFor(n);
+    scenarios.push({ ref, s: await loadScenario(ref) });
+  }
+  if (scenarios.length === 0) throw new UsageError('no scenario to check');
+  const specs: JobSpec[] = [];
+  for (const { ref, s } of scenarios) {
+    const params = resolveParams(s, given);
+    let trees: string[];
+    if (s.treeless) trees = ['-'];
+    else if (o.tree.length > 0) {
+      trees = o.tree.filter((t) => applies(s, resolveTree(t)));
+      if (explicit && trees.length === 0) throw new UsageError(`scenario ${s.name} does not apply to ${o.tree.join(', ')} (it needs ${s.requires ?? 'a tree'}${s.removedBy ? `, and not ${s.removedBy}` : ''})`);
+    } else trees = treesFor(s).map((t) => t.name);
+    for (const tree of trees) specs.push({ kind: 'check', scenario: ref, tree, params, settings: settingsOf(o) });
+  }
+  const results = unwrap(await runJobs(specs, { threads: o.jobs, stallMs: o.stall * 1000 }));
+  const treeOrder = [...TREES.map((t) => t.name), ...o.tree, '-'];
+  emit(results, treeOrder, o, explicit ? 'detail' : 'summary');
+  return results.some((r) => r.findings.length > 0) ? 1 : 0;
+}
+
+function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: { json?: boolean; html?: string }, mode: 'detail' | 'summary'): void {
+  if (o.html) writeFileSync(o.html, htmlReport(results, [...new Set(treeOrder)], 'zonedev report'));
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(resultsDocument(results), null, 2)}\n`);
+    return;
+  }
+  const out: string[] = [];
+  if (mode === 'summary' || results.length > 1) out.push(matrix(results, [...new Set(treeOrder)]), '');
+  let n = 0;
+  for (const r of results) {
+    const status = `${r.scenario}${r.tree === '-' ? '' : ` on ${r.tree}`}: ${r.findings.length ? `${r.findings.length} finding${r.findings.length > 1 ? 's' : ''}` : 'no findings'}; ${r.stopReason === 'replay' ? 'one execution replayed' : `${r.explored} executions${r.sleepBlocked ? ` (+${r.sleepBlocked} redundant, cut short)` : ''}, ${r.complete ? 'complete' : `incomplete (stopped: ${r.stopReason}${r.stopReason === 'done' ? ', preemption bound' : ''})`}`}`;
+    if (mode === 'detail') {
+      out.push(status);
+      for (const f of r.findings) out.push('', findingDetail(r, f, ++n));
+      out.push('');
+    } else {
+      for (const f of r.findings) out.push(findingSummary(r, f));
+    }
+  }
+  process.stdout.write(`${out.join('\n').trimEnd()}\n`);
+}
+
+async function replayCmd(token: string, o: { json?: boolean; html?: string; stall: number }): Promise<number> {
+  const results = unwrap(await runJobs([{ kind: 'replay', token }], { threads: 1, stallMs: o.stall * 1000 }));
+  emit(results, [...TREES.map((t) => t.name), results[0]!.tree], o, 'detail');
+  return results.some((r) => r.findings.length > 0) ? 1 : 0;
+}
+
+function list(what: string | undefined, o: { json?: boolean }): number {
+  const w = what ?? 'scenarios';
+  const print = (doc: unknown, text: string[]): void => {
+    process.stdout.write(o.json ? `${JSON.stringify(doc, null, 2)}\n` : `${text.join('\n')}\n`);
+  };
+  if (w === 'trees') {
+    const doc = TREES.map((t) => ({ name: t.name, description: t.description, patches: seriesPoints().find((p) => p.upTo === t.upTo) ? patchIds(t.upTo) : [] }));
+    print(doc, TREES.map((t) => `${t.name.padEnd(8)} ${t.description} (${patchIds(t.upTo).length} modelled patches)`));
+  } else if (w === 'patches') {
+    const doc = [...SERIES.map((p) => ({ ...p, whatIf: false })), ...WHAT_IF.map((p) => ({ ...p, whatIf: true }))];
+    print(doc, doc.map((p) => `${p.id.padEnd(38)} ${p.date}  ${p.commit ? p.commit.slice(0, 12).padEnd(12) : '-'.padEnd(12)}  ${p.subject}${p.seed ? ` [seed ${p.seed}]` : ''}${p.whatIf ? ' [what-if]' : ''}`));
+  } else if (w === 'scenarios') {
+    const all = [...SCENARIOS, ...EXAMPLES];
+    const doc = all.map((s) => ({ name: s.name, description: s.description, trees: treesFor(s).map((t) => t.name), params: s.params, example: EXAMPLES.includes(s) }));
+    print(doc, all.map((s) => `${s.name.padEnd(28)} ${s.description}\n${' '.repeat(29)}trees: ${treesFor(s).map((t) => t.name).join(' ')}${Object.keys(s.params).length ? `; params: ${Object.entries(s.params).map(([k, p]) => `${k}=${p.default}`).join(' ')}` : ''}`));
+  } else {
+    throw new UsageError(`cannot list '${w}' (scenarios, trees or patches)`);
+  }
+  return 0;
+}
+
+function patchIds(upTo: string | undefined): string[] {
+  if (upTo === undefined) return [];
+  const end = SERIES.findIndex((p) => p.id === upTo);
+  return SERIES.slice(0, end + 1).map((p) => p.id);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('zonedev')
+    .description('Model-checks the Linux ZONE_DEVICE subsystem across kernel versions')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n')[0] + '\n') })
+    .showSuggestionAfterError(false);
+
+  const checkOptions = (c: Command): Command =>
+    c
+      .addOption(new Option('--strategy <name>', 'exploration strategy').choices(STRATEGIES).default('dpor'))
+      .option('--max-faults <n>', 'injected failures per execution at most', int('--max-faults', 0), 1)
+      .option('--max-executions <n>', 'stop after this many executions', int('--max-executions', 1))
+      .option('--max-steps <n>', 'steps per execution before it counts as a livelock', int('--max-steps', 1), 10_000)
+      .option('--time-limit <s>', 'stop each scenario after this many seconds', int('--time-limit', 1))
+      .option('--seed <n>', 'seed for random and pct', int('--seed', 0), 1)
+      .option('--pct-depth <d>', 'bug depth for pct', int('--pct-depth', 1), 3)
+      .option('--preemption-bound <n>', 'at most this many preemptions per execution', int('--preemption-bound', 0))
+      .option('--param <name=value>', 'scenario size parameter (repeatable)', collect, [])
+      .option('--jobs <n>', 'worker threads', int('--jobs', 1))
+      .option('--stall <s>', 'a model that takes no step for this long is stuck', int('--stall', 1), 20);
+
+  checkOptions(
+    program
+      .command('check')
+      .description('check scenarios on kernel trees (default: every scenario on every tree it applies to)')
+      .argument('[scenario...]', 'scenario names, or paths of scenario modules')
+      .option('--tree <name>', 'kernel tree (repeatable)', collect, [])
+      .option('--json', 'print one JSON document')
+      .option('--html <file>', 'also write an HTML report'),
+  ).action(async (names: string[], o: CheckFlags) => {
+    code = await check(names, o);
+  });
+
+  program
+    .command('replay')
+    .description('run again the one execution a replay token describes')
+    .argument('<token>', 'replay token printed with a finding')
+    .option('--json', 'print one JSON document')
+    .option('--html <file>', 'also write an HTML report')
+    .option('--stall <s>', 'a model that takes no step for this long is stuck', int('--stall', 1), 20)
+    .action(async (token: string, o: { json?: boolean; html?: string; stall: number }) => {
+      code = await replayCmd(token, o);
+    });
+
+  checkOptions(
+    program
+      .command('bisect')
+      .description('walk the patch series and name the patch that introduced and the one that removed each finding')
+      .argument('<scenario>', 'scenario name or module path')
+      .option('--json', 'print one JSON document'),
+  ).action(async (name: string, o: CheckFlags) => {
+    const ref = refFor(name);
+    const s = await loadScenario(ref);
+    if (s.treeless) throw new UsageError(`scenario ${s.name} runs on no kernel tree; there is nothing to bisect`);
+    const params = resolveParams(s, parseParams(o.param));
+    const result = await bisect(s, ref, params, settingsOf(o), { threads: o.jobs, stallMs: o.stall * 1000 });
+    process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : `${bisectText(result)}\n`);
+    code = 0;
+  });
+
+  program
+    .command('list')
+    .description('list scenarios, trees or patches')
+    .argument('[what]', 'scenarios, trees or patches', 'scenarios')
+    .option('--json', 'print JSON')
+    .action((what: string | undefined, o: { json?: boolean }) => {
+      code = list(what, o);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2; // commander has printed its one-line message
+    }
+    process.stderr.write(`zonedev: ${oneLine(e)}\n`);
+    return 2;
+  }
+  return code;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`zonedev: ${oneLine(e)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,116 @@
+// The command's contract (DESIGN.md): exit status 0/1/2, --json everywhere, one-line errors,
+// replay across processes. Runs the built command (npm test builds it first).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
+
+function zonedev(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+function expectUsageError(r: { code: number; out: string; err: string }, pattern: RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.out).toBe('');
+  const lines = r.err.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.err).not.toMatch(/\n\s+at /);
+}
+
+describe('zonedev list', () => {
+  it('lists trees in series order as JSON', () => {
+    const r = zonedev('list', 'trees', '--json');
+    expect(r.code).toBe(0);
+    const trees = JSON.parse(r.out) as { name: string; patches: string[] }[];
+    expect(trees.map((t) => t.name).slice(0, 4)).toEqual(['v5.1', 'v5.2', 'v6.14', 'v6.15']);
+    expect(trees[0]!.patches).toEqual([]);
+    // Each tree's patches extend the previous tree's.
+    for (let i = 1; i < trees.length; i++) expect(trees[i]!.patches.slice(0, trees[i - 1]!.patches.length)).toEqual(trees[i - 1]!.patches);
+  });
+
+  it('lists patches and scenarios as JSON', () => {
+    const patches = JSON.parse(zonedev('list', 'patches', '--json').out) as { id: string; subject: string }[];
+    expect(patches.map((p) => p.subject)).toContain('mm/devm_memremap_pages: Fix final page put race');
+    const scenarios = JSON.parse(zonedev('list', 'scenarios', '--json').out) as { name: string }[];
+    expect(scenarios.map((s) => s.name)).toContain('example-lost-update');
+  });
+});
+
+describe('zonedev check', () => {
+  it('exits 1 with findings and prints the JSON document of the contract', () => {
+    const r = zonedev('check', 'example-lost-update', '--json');
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.out) as { results: { scenario: string; tree: string; status: string; explored: number; complete: boolean; findings: { kind: string; title: string; replay: string; trace: unknown[] }[] }[] };
+    expect(doc.results).toHaveLength(1);
+    const res = doc.results[0]!;
+    expect(res.status).toBe('finding');
+    expect(res.complete).toBe(true);
+    expect(res.explored).toBe(4);
+    expect(res.findings[0]!.kind).toBe('bug');
+    expect(res.findings[0]!.trace.length).toBe(4);
+  });
+
+  it('exits 0 when nothing is found', () => {
+    const r = zonedev('check', 'example-locked-counter');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('no findings');
+  });
+
+  it('prints the numbered interleaving and the replay command', () => {
+    const r = zonedev('check', 'example-lock-order');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/hang: task hung: T0 waits for lock B; T1 waits for lock A/);
+    expect(r.out).toMatch(/ 1\) T\d /);
+    expect(r.out).toMatch(/replay: zonedev replay zd1-/);
+  });
+
+  it('writes an HTML report', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zonedev-'));
+    const file = join(dir, 'r.html');
+    expect(zonedev('check', 'example-lost-update', '--html', file).code).toBe(1);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('<table');
+    expect(html).toContain('lost update');
+  });
+});
+
+describe('zonedev replay', () => {
+  it('reproduces the identical execution in a fresh process', () => {
+    for (const name of ['example-lost-update', 'example-lock-order']) {
+      const found = JSON.parse(zonedev('check', name, '--json').out) as { results: { findings: { replay: string; trace: unknown }[] }[] };
+      for (const f of found.results[0]!.findings) {
+        const r = zonedev('replay', f.replay, '--json');
+        expect(r.code).toBe(1);
+        const again = JSON.parse(r.out) as { results: { findings: { trace: unknown }[] }[] };
+        expect(again.results[0]!.findings[0]!.trace).toEqual(f.trace);
+      }
+    }
+  });
+});
+
+describe('bad input: exit 2, one line, no stack trace, no finding', () => {
+  const token = (): string => (JSON.parse(zonedev('check', 'example-lost-update', '--json').out) as { results: { findings: { replay: string }[] }[] }).results[0]!.findings[0]!.replay;
+
+  it('an unknown scenario', () => expectUsageError(zonedev('check', 'no-such-scenario'), /unknown scenario 'no-such-scenario'/));
+  it('an unknown tree', () => expectUsageError(zonedev('check', '--tree', 'v9.99'), /unknown tree 'v9.99'/));
+  it('an unknown option', () => expectUsageError(zonedev('check', '--frobnicate'), /unknown option/));
+  it('a bad parameter', () => expectUsageError(zonedev('check', 'example-lost-update', '--param', 'threads=100'), /threads=100: must be an integer from 2 to 6/));
+  it('a corrupted replay token', () => {
+    const t = token();
+    const corrupted = t.slice(0, 20) + (t[20] === 'A' ? 'B' : 'A') + t.slice(21);
+    expectUsageError(zonedev('replay', corrupted), /corrupted/);
+  });
+  it('a truncated replay token', () => expectUsageError(zonedev('replay', token().slice(0, 30)), /truncated/));
+  it('something that is not a token', () => expectUsageError(zonedev('replay', 'hello'), /not a replay token/));
+  it('a model that throws an ordinary JavaScript error', () =>
+    expectUsageError(zonedev('check', join(__dirname, 'fixtures', 'throws.mjs')), /model error: thread T threw TypeError/));
+  it('a model that never yields', () =>
+    expectUsageError(zonedev('check', join(__dirname, 'fixtures', 'loops.mjs'), '--stall', '2'), /made no progress for 2 s/));
+  it('a module that is not a scenario', () =>
+    expectUsageError(zonedev('check', join(__dirname, 'fixtures', 'not-a-scenario.mjs')), /does not export a scenario/));
+});

@@ -1,0 +1,158 @@
+// Each strategy, the limits, replay, and de-duplication of findings.
+import { describe, expect, it } from 'vitest';
+import type { Program } from '../src/engine/execution.js';
+import { ModelError } from '../src/engine/execution.js';
+import { explore, replay } from '../src/engine/explore.js';
+import { type Gen, report, step, write } from '../src/engine/ops.js';
+import { EXAMPLES } from '../src/examples/scenarios.js';
+import { Cell, load, store } from '../src/examples/toy.js';
+
+const example = (name: string, params: Record<string, number> = {}): Program => {
+  const s = EXAMPLES.find((e) => e.name === name)!;
+  const full = { ...Object.fromEntries(Object.entries(s.params).map(([k, p]) => [k, p.default])), ...params };
+  return s.build('-', full);
+};
+
+describe('random walk', () => {
+  it('finds the lost update, and the same seed gives the same run', () => {
+    const a = explore(example('example-lost-update'), { strategy: 'random', seed: 7, maxExecutions: 50 });
+    const b = explore(example('example-lost-update'), { strategy: 'random', seed: 7, maxExecutions: 50 });
+    expect(a.findings.map((f) => f.kind)).toEqual(['bug']);
+    expect(a.complete).toBe(false);
+    expect(a.stopReason).toBe('executions');
+    expect(a.explored).toBe(50);
+    expect(b.findings.map((f) => [f.count, f.decisions])).toEqual(a.findings.map((f) => [f.count, f.decisions]));
+  });
+
+  it('different seeds walk differently', () => {
+    const counts = new Set([1, 2, 3, 4, 5].map((seed) => explore(example('example-lost-update', { threads: 4 }), { strategy: 'random', seed, maxExecutions: 30 }).findings.map((f) => f.count).join()));
+    expect(counts.size).toBeGreaterThan(1);
+  });
+});
+
+describe('PCT', () => {
+  it('finds the lock-order deadlock, reproducibly from its seed', () => {
+    const a = explore(example('example-lock-order'), { strategy: 'pct', seed: 3, pctDepth: 2, maxExecutions: 200 });
+    const b = explore(example('example-lock-order'), { strategy: 'pct', seed: 3, pctDepth: 2, maxExecutions: 200 });
+    expect(a.findings.map((f) => f.kind)).toEqual(['hang']);
+    expect(a.findings[0]!.decisions).toEqual(b.findings[0]!.decisions);
+  });
+
+  it('with depth 1 never preempts, so it never sees the deadlock (which needs one preemption)', () => {
+    const r = explore(example('example-lock-order'), { strategy: 'pct', seed: 3, pctDepth: 1, maxExecutions: 100 });
+    expect(r.findings).toEqual([]);
+  });
+});
+
+describe('preemption bound', () => {
+  it('bound 0 runs threads to completion one after another: no lost update, and the run says it was bounded', () => {
+    for (const strategy of ['dfs', 'dpor'] as const) {
+      const r = explore(example('example-lost-update'), { strategy, preemptionBound: 0 });
+      expect(r.findings).toEqual([]);
+      expect(r.bounded).toBe(true);
+      expect(r.complete).toBe(false);
+    }
+  });
+
+  it('bound 1 is enough for the lost update', () => {
+    for (const strategy of ['dfs', 'dpor', 'random'] as const) {
+      const r = explore(example('example-lost-update'), { strategy, preemptionBound: 1, maxExecutions: strategy === 'random' ? 200 : undefined });
+      expect(r.findings.map((f) => f.kind)).toEqual(['bug']);
+    }
+  });
+});
+
+describe('limits', () => {
+  it('max executions stops the run, keeps what it found, and says it is incomplete', () => {
+    const r = explore(example('example-lost-update', { threads: 4 }), { strategy: 'dfs', maxExecutions: 5 });
+    expect(r.explored).toBe(5);
+    expect(r.complete).toBe(false);
+    expect(r.stopReason).toBe('executions');
+    const full = explore(example('example-lost-update', { threads: 4 }), { strategy: 'dfs' });
+    expect(full.complete).toBe(true);
+    expect(full.explored).toBeGreaterThan(5);
+  });
+
+  it('the time limit stops the run (on the clock it is given)', () => {
+    let t = 0;
+    const r = explore(example('example-lost-update', { threads: 4 }), { strategy: 'dpor', timeLimitMs: 3, now: () => t++ });
+    expect(r.stopReason).toBe('time');
+    expect(r.complete).toBe(false);
+    expect(r.explored).toBeGreaterThan(0);
+  });
+
+  it('an execution longer than the step bound is a livelock', () => {
+    const p: Program = {
+      setup: () => {
+        const flag = new Cell('flag');
+        return {
+          threads: [{ name: 'spinner', *body(): Gen<void> { while ((yield* load(flag)) === 0) { /* spin */ } } }],
+        };
+      },
+    };
+    const r = explore(p, { strategy: 'dpor', maxSteps: 50 });
+    expect(r.findings.map((f) => f.kind)).toEqual(['livelock']);
+    expect(r.findings[0]!.trace).toHaveLength(50);
+  });
+});
+
+describe('replay and findings', () => {
+  it('the decisions of every finding replay to the same finding and the same trace', () => {
+    for (const name of ['example-lost-update', 'example-lock-order']) {
+      const p = example(name);
+      const r = explore(p, { strategy: 'dpor' });
+      expect(r.findings.length).toBeGreaterThan(0);
+      for (const f of r.findings) {
+        const exec = replay(p, f.decisions, { maxFaults: 1 });
+        const again = exec.findings.find((x) => x.site === f.site)!;
+        expect(again).toBeDefined();
+        expect(exec.trace.filter((s) => s.index <= again.traceLength)).toEqual(f.trace);
+      }
+    }
+  });
+
+  it('a warning is kept once per site with its count and its shortest interleaving', () => {
+    const p: Program = {
+      setup: () => {
+        const x = new Cell('x');
+        return {
+          threads: [
+            { name: 'W', *body(): Gen<void> { yield* store(x, 1); yield* store(x, 2); } },
+            {
+              name: 'R',
+              *body(): Gen<void> {
+                if ((yield* load(x)) !== 0) yield* report('warn', 'saw a write');
+              },
+            },
+          ],
+        };
+      },
+    };
+    const r = explore(p, { strategy: 'dfs' });
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]!.count).toBe(2); // R reads after the first or after the second write
+    expect(r.findings[0]!.trace.map((s) => s.thread)).toEqual(['W', 'R']);
+  });
+
+  it('a model that is not deterministic is a model error, not a finding', () => {
+    let n = 0;
+    const p: Program = {
+      setup: () => {
+        const x = new Cell('x');
+        const extra = n++ % 2 === 1; // a thread that exists only in every other build
+        const writer = (v: number) => ({ name: `W${v}`, *body(): Gen<void> { yield* store(x, v); } });
+        return { threads: extra ? [writer(1), writer(2), writer(3)] : [writer(1), writer(2)] };
+      },
+    };
+    expect(() => explore(p, { strategy: 'dfs' })).toThrow(ModelError);
+  });
+
+  it('an ordinary exception in model code is a model error', () => {
+    const p: Program = {
+      setup: () => ({
+        threads: [{ name: 'T', *body(): Gen<void> { yield* step('x'); throw new TypeError('oops'); } }],
+      }),
+    };
+    expect(() => explore(p)).toThrow(/thread T threw TypeError: oops/);
+  });
+});
