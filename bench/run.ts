@@ -1,0 +1,78 @@
+// npm run bench: executions explored by DFS and by DPOR on parametric programs at growing
+// sizes, their ratio, and executions/s and steps/s of each strategy — all measured in this run.
+// DFS is capped (it explodes); a capped count is shown with ">=".
+
+import { explore, type ExploreResult, type StrategyName } from '../src/engine/explore.js';
+import type { Program } from '../src/engine/execution.js';
+import { hashTable, lastZero, readersWriter } from './programs.js';
+
+const DFS_CAP = 100_000;
+const SAMPLED = 2_000;
+
+interface Row {
+  program: string;
+  dfs: ExploreResult;
+  dpor: ExploreResult;
+  rate: Record<StrategyName, { execs: number; steps: number }>;
+}
+
+function timed(p: Program, strategy: StrategyName, extra: { maxExecutions?: number } = {}): { r: ExploreResult; ms: number } {
+  const t0 = performance.now();
+  const r = explore(p, { strategy, maxFaults: 0, seed: 1, ...extra });
+  return { r, ms: performance.now() - t0 };
+}
+
+const cases: [string, Program][] = [
+  ...[2, 4, 6, 8, 10].map((n): [string, Program] => [`readers-writer(${n})`, readersWriter(n)]),
+  ...[2, 3, 4, 5].map((n): [string, Program] => [`hash-table(${n})`, hashTable(n)]),
+  ...[2, 3, 4, 5, 6].map((n): [string, Program] => [`last-zero(${n})`, lastZero(n)]),
+];
+
+// Warm up the JIT so that the first rows are not measured cold.
+for (const [, p] of cases) {
+  explore(p, { strategy: 'dpor', maxFaults: 0, maxExecutions: 200 });
+  explore(p, { strategy: 'dfs', maxFaults: 0, maxExecutions: 200 });
+}
+
+const rows: Row[] = [];
+for (const [name, p] of cases) {
+  const dfs = timed(p, 'dfs', { maxExecutions: DFS_CAP });
+  const dpor = timed(p, 'dpor');
+  const random = timed(p, 'random', { maxExecutions: SAMPLED });
+  const pct = timed(p, 'pct', { maxExecutions: SAMPLED });
+  const rate = (x: { r: ExploreResult; ms: number }) => ({ execs: (x.r.explored + x.r.sleepBlocked) / (x.ms / 1000), steps: x.r.steps / (x.ms / 1000) });
+  rows.push({ program: name, dfs: dfs.r, dpor: dpor.r, rate: { dfs: rate(dfs), dpor: rate(dpor), random: rate(random), pct: rate(pct) } });
+  process.stderr.write('.');
+}
+process.stderr.write('\n');
+
+const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : String(Math.round(n)));
+const header = ['program', 'DFS execs', 'DPOR execs', '(cut short)', 'DFS/DPOR', 'DFS ex/s', 'DPOR ex/s', 'rand ex/s', 'pct ex/s', 'DFS st/s', 'DPOR st/s', 'rand st/s', 'pct st/s'];
+const table = rows.map((r) => [
+  r.program,
+  `${r.dfs.complete ? '' : '>='}${r.dfs.explored}`,
+  String(r.dpor.explored),
+  String(r.dpor.sleepBlocked),
+  `${r.dfs.complete ? '' : '>='}${(r.dfs.explored / r.dpor.explored).toFixed(1)}`,
+  fmt(r.rate.dfs.execs),
+  fmt(r.rate.dpor.execs),
+  fmt(r.rate.random.execs),
+  fmt(r.rate.pct.execs),
+  fmt(r.rate.dfs.steps),
+  fmt(r.rate.dpor.steps),
+  fmt(r.rate.random.steps),
+  fmt(r.rate.pct.steps),
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of table) console.log(line(r));
+const speed = rows.map((r) => r.rate.dpor.steps / r.rate.dfs.steps);
+console.log(`\nDPOR steps/s relative to DFS steps/s: median ${median(speed).toFixed(2)} (the cost of race analysis per step)`);
+console.log(`DFS capped at ${DFS_CAP} executions; random and PCT run ${SAMPLED} executions each.`);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
