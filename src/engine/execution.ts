@@ -32,8 +32,8 @@ export interface Program {
 
 /** An error of the model itself (not a finding): exploration stops and says so. */
 export class ModelError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'ModelError';
   }
 }
@@ -233,7 +233,14 @@ export class Execution {
       case 'exit':
         return true;
       case 'block':
-        return guard('blocking condition', () => ann.ready());
+        try {
+          return guard('blocking condition', () => ann.ready());
+        } catch (e) {
+          // The condition touched memory that is gone (a Failure of the model's memory checks):
+          // let the thread take its step, whose own access reports it in that thread.
+          if (e instanceof ModelError && e.cause instanceof Failure) return true;
+          throw e;
+        }
       case 'join':
         return this.threads[ann.tid]?.finished ?? false;
     }
@@ -370,6 +377,6 @@ function guard<T>(what: string, f: () => T): T {
     if (e instanceof ModelError) throw e;
     if (e instanceof Failure && what === 'final checks') throw new FailureInCheck(e);
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    throw new ModelError(`${what} threw ${msg}`);
+    throw new ModelError(`${what} threw ${msg}`, e);
   }
 }
