@@ -3,10 +3,15 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { expect } from 'expect';
 
-const MAIN = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
+/** The repository root (tests run from dist/test). */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 function zonedev(...args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -108,9 +113,9 @@ describe('bad input: exit 2, one line, no stack trace, no finding', () => {
   it('a truncated replay token', () => expectUsageError(zonedev('replay', token().slice(0, 30)), /truncated/));
   it('something that is not a token', () => expectUsageError(zonedev('replay', 'hello'), /not a replay token/));
   it('a model that throws an ordinary JavaScript error', () =>
-    expectUsageError(zonedev('check', join(__dirname, 'fixtures', 'throws.mjs')), /model error: thread T threw TypeError/));
+    expectUsageError(zonedev('check', join(ROOT, 'test', 'fixtures', 'throws.mjs')), /model error: thread T threw TypeError/));
   it('a model that never yields', () =>
-    expectUsageError(zonedev('check', join(__dirname, 'fixtures', 'loops.mjs'), '--stall', '2'), /made no progress for 2 s/));
+    expectUsageError(zonedev('check', join(ROOT, 'test', 'fixtures', 'loops.mjs'), '--stall', '2'), /made no progress for 2 s/));
   it('a module that is not a scenario', () =>
-    expectUsageError(zonedev('check', join(__dirname, 'fixtures', 'not-a-scenario.mjs')), /does not export a scenario/));
+    expectUsageError(zonedev('check', join(ROOT, 'test', 'fixtures', 'not-a-scenario.mjs')), /does not export a scenario/));
 });

@@ -1,7 +1,8 @@
 // DPOR must reach exactly the outcomes and findings of exhaustive DFS, on many generated
 // programs, while exploring no more executions.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'node:test';
+import { expect } from 'expect';
 import { explore } from '../src/engine/explore.js';
 import { generatedProgram, type GeneratedProgram, type Instr, stepsOf } from '../src/examples/generated.js';
 

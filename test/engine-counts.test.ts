@@ -1,5 +1,6 @@
 // Small programs whose numbers of executions (Mazurkiewicz traces) are derived by hand.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'node:test';
+import { expect } from 'expect';
 import { explore, type ExploreOptions } from '../src/engine/explore.js';
 import type { Program, World } from '../src/engine/execution.js';
 import { Failure, type Gen, spawn, join, fault, report } from '../src/engine/ops.js';

@@ -1,5 +1,6 @@
 // Each strategy, the limits, replay, and de-duplication of findings.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'node:test';
+import { expect } from 'expect';
 import type { Program } from '../src/engine/execution.js';
 import { ModelError } from '../src/engine/execution.js';
 import { explore, replay } from '../src/engine/explore.js';
