@@ -18,6 +18,8 @@ interface Tracked {
   poison: Poison | undefined;
   /** Slab objects are checked for leaks at the end of a scenario; struct pages are not. */
   readonly slab: boolean;
+  /** The object behind the proxy. */
+  readonly target: object;
 }
 
 const state = new WeakMap<object, Tracked>();
@@ -42,7 +44,7 @@ export function track<T extends object>(obj: T, what: string, allocatedBy: strin
       return Reflect.set(target, prop, value, receiver);
     },
   });
-  const t: Tracked = { what, allocatedBy, poison: undefined, slab };
+  const t: Tracked = { what, allocatedBy, poison: undefined, slab, target: obj };
   state.set(obj, t);
   state.set(proxy, t);
   return proxy;
@@ -74,6 +76,18 @@ export class SlabRegistry {
     }
     return out;
   }
+}
+
+/**
+ * The shared objects that make up a tracked object's memory: itself and the objects its fields
+ * hold (counters, locks, embedded structs). Freeing or unmapping it writes all of them.
+ */
+export function memoryOf(obj: object): object[] {
+  const t = state.get(obj);
+  if (!t) return [obj];
+  const out: object[] = [obj];
+  for (const v of Object.values(t.target)) if (typeof v === 'object' && v !== null) out.push(v as object);
+  return out;
 }
 
 /** Marks `obj` as gone: any later access is a finding. */

@@ -3,10 +3,10 @@
 // use-after-free and a second kfree its double-free; what is still allocated when a scenario
 // ends is kmemleak's.
 
-import { Failure, fault, frame, type Gen } from '../../engine/ops.js';
+import { Failure, fault, frame, type Gen, step, write } from '../../engine/ops.js';
 import type { gfp_t } from '../include/linux/gfp.js';
 import { machine } from '../machine.js';
-import { isPoisoned, poison, track, tracked } from './kasan.js';
+import { isPoisoned, memoryOf, poison, track, tracked } from './kasan.js';
 
 /**
  * kmalloc(size, flags): `make` builds the object (a struct of the model); `what` names its
@@ -26,6 +26,8 @@ export const kfree = frame('kfree', function* (obj: object | null | undefined): 
   if (obj === null || obj === undefined) return;
   const t = tracked(obj);
   if (!t?.slab) throw new Error('kfree() of an object that kmalloc did not return');
+  // Freeing writes the object's memory: it conflicts with every access of it.
+  yield* step(`kfree(${t.what})`, ...memoryOf(obj).map((o) => write(o)));
   if (isPoisoned(obj)) throw new Failure('kasan', `BUG: KASAN: double-free of ${t.what} (allocated by ${t.allocatedBy})`);
   poison(obj, 'freed');
   machine().slab.remove(obj);

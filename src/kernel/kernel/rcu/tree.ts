@@ -1,0 +1,305 @@
+// RCU: kernel/rcu/tree.c (synchronize_rcu, call_rcu, call_rcu_hurry) together with the
+// read-side inlines of include/linux/rcupdate.h (rcu_read_lock/unlock, rcu_read_lock_sched,
+// rcu_dereference, rcu_assign_pointer) and, because they share the per-task state kept here,
+// the preemption count of include/linux/preempt.h and __might_sleep() of kernel/sched/core.c.
+// Trees: v5.1 .. newest. Since v5.0 (RCU flavour consolidation) a region with preemption, bottom
+// halves or interrupts disabled is an RCU read-side critical section for synchronize_rcu() and
+// call_rcu(); all modelled trees have that, so the model makes no per-tree difference here.
+//
+// The model. Every thread that ever enters a read-side section has a task record (its
+// rcu_read_lock nesting and its preemption count), written only by that thread and read by
+// grace periods. A thread is "in a read-side critical section" while either count is non-zero;
+// `section` counts the sections it has begun. A grace period takes a snapshot of the readers
+// that are in a section when it starts and completes once each of them has left that section
+// (it ended, whether or not the thread started another one later). synchronize_rcu() blocks for
+// that; call_rcu() takes the snapshot in the caller's step and spawns a thread (the RCU callback
+// context, with bottom halves disabled) that waits for the grace period and then runs the
+// callback.
+//
+// Approximations (said so in the lead's report): the kernel runs callbacks queued on one CPU in
+// order; here each callback is its own thread, so callbacks of different call_rcu() calls may
+// run in any order once their grace periods have ended. rcu_barrier() is not modelled.
+
+import { type Access, block, frame, type Gen, read, report, self, spawn, step, write } from '../../../engine/ops.js';
+import { machine } from '../../machine.js';
+import { printk } from '../printk.js';
+
+/**
+ * The per-task state that RCU and the scheduler's atomicity checks look at: the fields
+ * rcu_read_lock_nesting of struct task_struct and the thread's preempt_count() (preemption,
+ * bottom-half and interrupt disabling all count in it). Written only by its own thread.
+ */
+export class rcu_task {
+  /** rcu_read_lock() nesting (current->rcu_read_lock_nesting). */
+  rcu_read_lock_nesting = 0;
+  /** preempt_count(): spin_lock, rcu_read_lock_sched, local_irq_save, RCU callback context. */
+  preempt_count = 0;
+  /** How many outermost read-side critical sections this task has begun. */
+  section = 0;
+  constructor(
+    readonly tid: number,
+    readonly comm: string,
+  ) {}
+}
+
+/** The grace-period machinery's view of all tasks (kernel/rcu/tree.c's rcu_state). */
+export class rcu_state {
+  /** Every task that has ever entered a read-side section, in order of first use. */
+  readonly tasks = new Map<number, rcu_task>();
+}
+
+function rcu_state_of(): rcu_state {
+  return machine().global('rcu_state', () => new rcu_state());
+}
+
+/** A reader is in a read-side critical section. */
+function in_reader(t: rcu_task): boolean {
+  return t.rcu_read_lock_nesting > 0 || t.preempt_count > 0;
+}
+
+/**
+ * The running thread's task record. It is only created here; it becomes visible to grace
+ * periods (registered) inside the first step that lists `task_access(t)`.
+ */
+export function* current_task(): Gen<rcu_task> {
+  const me = yield* self();
+  const st = rcu_state_of();
+  return st.tasks.get(me.tid) ?? new rcu_task(me.tid, me.name);
+}
+
+/**
+ * The accesses a step must list when it changes the running task's nesting or preemption
+ * count: the task record, and the registry of tasks when the task is not registered yet.
+ */
+export function task_access(t: rcu_task): Access[] {
+  const st = rcu_state_of();
+  return st.tasks.get(t.tid) === t ? [write(t)] : [write(t), write(st)];
+}
+
+function register(t: rcu_task): void {
+  const st = rcu_state_of();
+  if (!st.tasks.has(t.tid)) st.tasks.set(t.tid, t);
+}
+
+function enter(t: rcu_task, field: 'rcu_read_lock_nesting' | 'preempt_count'): void {
+  register(t);
+  if (!in_reader(t)) t.section++;
+  t[field]++;
+}
+
+function leave(t: rcu_task, field: 'rcu_read_lock_nesting' | 'preempt_count'): void {
+  // An unbalanced unlock: the kernel's count would go negative (rcu_read_unlock) or be refused
+  // with a DEBUG_PREEMPT warning; a misuse that the lock code has already reported.
+  if (t[field] > 0) t[field]--;
+}
+
+// Helpers for model code that fuses entering or leaving a section into the step of its first or
+// last shared access (only ever moving the local nesting change next to that access; see
+// lib/percpu-refcount.ts). Call them inside a step whose access list includes task_access(t).
+
+/** preempt_disable() (include/linux/preempt.h), inside a step listing task_access(t). */
+export function preempt_disable_in_step(t: rcu_task): void {
+  enter(t, 'preempt_count');
+}
+/** preempt_enable() (include/linux/preempt.h), inside a step listing task_access(t). */
+export function preempt_enable_in_step(t: rcu_task): void {
+  leave(t, 'preempt_count');
+}
+/** __rcu_read_lock() (kernel/rcu/tree_plugin.h), inside a step listing task_access(t). */
+export function rcu_read_lock_in_step(t: rcu_task): void {
+  enter(t, 'rcu_read_lock_nesting');
+}
+/** __rcu_read_unlock() (kernel/rcu/tree_plugin.h), inside a step listing task_access(t). */
+export function rcu_read_unlock_in_step(t: rcu_task): void {
+  leave(t, 'rcu_read_lock_nesting');
+}
+
+/** rcu_read_lock_held() (with lockdep): the running task is in any read-side section. */
+export function* rcu_read_lock_held(): Gen<boolean> {
+  return in_reader(yield* current_task());
+}
+
+/** preempt_count() != 0 || irqs_disabled(): in_atomic() as the model sees it. */
+export function* in_atomic(): Gen<boolean> {
+  return (yield* current_task()).preempt_count > 0;
+}
+
+/**
+ * might_sleep() → __might_sleep() (kernel/sched/core.c, CONFIG_DEBUG_ATOMIC_SLEEP): sleeping in
+ * atomic context or inside an RCU read-side section (preempt_count() + rcu_preempt_depth() != 0)
+ * prints "BUG: sleeping function called from invalid context at <file>" with a backtrace and
+ * carries on. `file` stands in for the kernel's file:line.
+ */
+export function* might_sleep(file: string): Gen<void> {
+  const t = yield* current_task();
+  if (!in_reader(t)) return;
+  const title = `BUG: sleeping function called from invalid context at ${file}`;
+  yield* printk('<3>', title);
+  yield* printk('<3>', `in_atomic(): ${t.preempt_count > 0 ? 1 : 0}, irqs_disabled(): 0, non_block: 0, pid: ${t.tid}, name: ${t.comm}`);
+  yield* report('bug', title);
+}
+
+// ---- include/linux/rcupdate.h: the read side ----
+
+/** rcu_read_lock() (include/linux/rcupdate.h). */
+export const rcu_read_lock = frame('rcu_read_lock', function* (): Gen<void> {
+  const t = yield* current_task();
+  yield* step('rcu_read_lock()', ...task_access(t));
+  rcu_read_lock_in_step(t);
+});
+
+/** rcu_read_unlock() (include/linux/rcupdate.h). */
+export const rcu_read_unlock = frame('rcu_read_unlock', function* (): Gen<void> {
+  const t = yield* current_task();
+  yield* step('rcu_read_unlock()', ...task_access(t));
+  rcu_read_unlock_in_step(t);
+});
+
+/** rcu_read_lock_sched() (include/linux/rcupdate.h): preempt_disable(). */
+export const rcu_read_lock_sched = frame('rcu_read_lock_sched', function* (): Gen<void> {
+  const t = yield* current_task();
+  yield* step('rcu_read_lock_sched()', ...task_access(t));
+  preempt_disable_in_step(t);
+});
+
+/** rcu_read_unlock_sched() (include/linux/rcupdate.h): preempt_enable(). */
+export const rcu_read_unlock_sched = frame('rcu_read_unlock_sched', function* (): Gen<void> {
+  const t = yield* current_task();
+  yield* step('rcu_read_unlock_sched()', ...task_access(t));
+  preempt_enable_in_step(t);
+});
+
+/**
+ * rcu_dereference(holder->field) (include/linux/rcupdate.h): one read of the pointer's holder.
+ * With CONFIG_PROVE_RCU, a dereference outside any read-side section is lockdep's
+ * "suspicious rcu_dereference_check() usage" splat (once per call site; `where` names it).
+ */
+export function* rcu_dereference<T extends object, K extends keyof T & string>(holder: T, field: K, where = 'rcu_dereference'): Gen<T[K]> {
+  const t = yield* current_task();
+  yield* step(`rcu_dereference(${field})`, read(holder));
+  const v = holder[field];
+  if (!in_reader(t)) yield* lockdep_rcu_suspicious(where, 'suspicious rcu_dereference_check() usage');
+  return v;
+}
+
+/** rcu_dereference_protected(holder->field, c): the update side's read, under its lock. */
+export function* rcu_dereference_protected<T extends object, K extends keyof T & string>(holder: T, field: K): Gen<T[K]> {
+  yield* step(`rcu_dereference_protected(${field})`, read(holder));
+  return holder[field];
+}
+
+/** rcu_access_pointer(holder->field): reads the pointer's value without dereferencing it. */
+export function* rcu_access_pointer<T extends object, K extends keyof T & string>(holder: T, field: K): Gen<T[K]> {
+  yield* step(`rcu_access_pointer(${field})`, read(holder));
+  return holder[field];
+}
+
+/** rcu_assign_pointer(holder->field, v) (include/linux/rcupdate.h): one release-store. */
+export function* rcu_assign_pointer<T extends object, K extends keyof T & string>(holder: T, field: K, v: T[K]): Gen<void> {
+  yield* step(`rcu_assign_pointer(${field})`, write(holder));
+  holder[field] = v;
+}
+
+/** RCU_INIT_POINTER(holder->field, v): as rcu_assign_pointer without the barrier. */
+export function* RCU_INIT_POINTER<T extends object, K extends keyof T & string>(holder: T, field: K, v: T[K]): Gen<void> {
+  yield* step(`RCU_INIT_POINTER(${field})`, write(holder));
+  holder[field] = v;
+}
+
+/** kernel/locking/lockdep.c lockdep_rcu_suspicious(): "WARNING: suspicious RCU usage", once per site. */
+function* lockdep_rcu_suspicious(where: string, s: string): Gen<void> {
+  const m = machine();
+  const key = `lockdep_rcu_suspicious|${where}`;
+  if (m.warnedOnce.has(key)) return;
+  m.warnedOnce.add(key);
+  yield* report('warn', `WARNING: suspicious RCU usage: ${where}: ${s}!`);
+}
+
+// ---- kernel/rcu/tree.c: grace periods ----
+
+interface Waited {
+  readonly t: rcu_task;
+  readonly section: number;
+}
+
+/**
+ * The readers a grace period starting now must wait for. One step reading the registry and
+ * every registered task; if a task registered between the announcement and the step (so that
+ * the step could not list it), the step is taken again.
+ */
+function* snapshot_readers(label: string, extra: readonly Access[]): Gen<Waited[]> {
+  const st = rcu_state_of();
+  for (;;) {
+    const tasks = [...st.tasks.values()];
+    yield* step(label, read(st), ...tasks.map((t) => read(t)), ...extra);
+    if (st.tasks.size !== tasks.length) continue;
+    return tasks.filter(in_reader).map((t) => ({ t, section: t.section }));
+  }
+}
+
+function gp_done(waited: readonly Waited[]): boolean {
+  return waited.every((w) => !in_reader(w.t) || w.t.section !== w.section);
+}
+
+/**
+ * synchronize_rcu() (kernel/rcu/tree.c): returns after every read-side critical section that
+ * was in progress when it was called has ended. Called inside a read-side section it waits
+ * for itself: a hang (the kernel also says "Illegal synchronize_rcu() in RCU read-side critical
+ * section" with lockdep, and might_sleep complains).
+ */
+export const synchronize_rcu = frame('synchronize_rcu', function* (): Gen<void> {
+  yield* might_sleep('kernel/rcu/tree.c');
+  const waited = yield* snapshot_readers('synchronize_rcu(): start a grace period', []);
+  if (waited.length === 0) return;
+  yield* block(
+    'synchronize_rcu(): grace period ends',
+    `an RCU grace period (readers: ${waited.map((w) => w.t.comm).join(', ')})`,
+    () => gp_done(waited),
+    ...waited.map((w) => read(w.t)),
+  );
+});
+
+/** struct callback_head / rcu_head: what call_rcu() queues. */
+export type rcu_callback_t = (head: rcu_head) => Gen<void>;
+
+export class rcu_head {
+  func: rcu_callback_t | null = null;
+  /**
+   * The structure this head is embedded in: stands for container_of(head, type, member), which
+   * TypeScript cannot compute. Set by whoever embeds the head.
+   */
+  container: object | null = null;
+}
+
+/**
+ * call_rcu(head, func) (kernel/rcu/tree.c): func(head) runs in RCU callback context (softirq,
+ * bottom halves disabled, so itself a read-side section) after a full grace period. The head
+ * is written (head->func) in the caller's step. call_rcu_hurry() (v6.2+) differs only in
+ * not being lazy, which the model does not distinguish.
+ */
+export const call_rcu = frame('call_rcu', function* (head: rcu_head, func: rcu_callback_t): Gen<void> {
+  yield* __call_rcu('call_rcu', head, func);
+});
+
+/** call_rcu_hurry() (kernel/rcu/tree.c, v6.2+): as call_rcu(). */
+export const call_rcu_hurry = frame('call_rcu_hurry', function* (head: rcu_head, func: rcu_callback_t): Gen<void> {
+  yield* __call_rcu('call_rcu_hurry', head, func);
+});
+
+function* __call_rcu(name: string, head: rcu_head, func: rcu_callback_t): Gen<void> {
+  const waited = yield* snapshot_readers(`${name}(${func.name || 'func'})`, [write(head)]);
+  head.func = func;
+  yield* spawn(`rcu callback ${func.name || ''}`.trim(), () => rcu_do_batch(head, func, waited));
+}
+
+/** kernel/rcu/tree.c rcu_core() → rcu_do_batch(): waits for the grace period, then invokes. */
+function* rcu_do_batch(head: rcu_head, func: rcu_callback_t, waited: readonly Waited[]): Gen<void> {
+  const t = yield* current_task();
+  // The grace period ends and the callback is invoked from softirq context: local_bh_disable().
+  yield* block('rcu_do_batch(): grace period ended', 'an RCU grace period', () => gp_done(waited), ...waited.map((w) => read(w.t)), write(head), ...task_access(t));
+  head.func = null;
+  preempt_disable_in_step(t);
+  yield* func(head);
+  yield* step('rcu_do_batch(): callback done, local_bh_enable()', ...task_access(t));
+  preempt_enable_in_step(t);
+}
