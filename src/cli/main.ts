@@ -38,6 +38,7 @@ interface CheckFlags {
   param: string[];
   json?: boolean;
   html?: string;
+  fullTrace?: boolean;
   jobs?: number;
   stall: number;
 }
@@ -98,7 +99,7 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
   return results.some((r) => r.findings.length > 0) ? 1 : 0;
 }
 
-function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: { json?: boolean; html?: string }, mode: 'detail' | 'summary'): void {
+function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: { json?: boolean; html?: string; fullTrace?: boolean }, mode: 'detail' | 'summary'): void {
   if (o.html) writeFileSync(o.html, htmlReport(results, [...new Set(treeOrder)], 'zonedev report'));
   if (o.json) {
     process.stdout.write(`${JSON.stringify(resultsDocument(results), null, 2)}\n`);
@@ -111,7 +112,7 @@ function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: 
     const status = `${r.scenario}${r.tree === '-' ? '' : ` on ${r.tree}`}: ${r.findings.length ? `${r.findings.length} finding${r.findings.length > 1 ? 's' : ''}` : 'no findings'}; ${r.stopReason === 'replay' ? 'one execution replayed' : `${r.explored} executions${r.sleepBlocked ? ` (+${r.sleepBlocked} redundant, cut short)` : ''}, ${r.complete ? 'complete' : `incomplete (stopped: ${r.stopReason}${r.stopReason === 'done' ? ', preemption bound' : ''})`}`}`;
     if (mode === 'detail') {
       out.push(status);
-      for (const f of r.findings) out.push('', findingDetail(r, f, ++n));
+      for (const f of r.findings) out.push('', findingDetail(r, f, ++n, o.fullTrace ?? false));
       out.push('');
     } else {
       for (const f of r.findings) out.push(findingSummary(r, f));
@@ -120,7 +121,7 @@ function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: 
   process.stdout.write(`${out.join('\n').trimEnd()}\n`);
 }
 
-async function replayCmd(token: string, o: { json?: boolean; html?: string; stall: number }): Promise<number> {
+async function replayCmd(token: string, o: { json?: boolean; html?: string; stall: number; fullTrace?: boolean }): Promise<number> {
   const results = unwrap(await runJobs([{ kind: 'replay', token }], { threads: 1, stallMs: o.stall * 1000 }));
   emit(results, [...TREES.map((t) => t.name), results[0]!.tree], o, 'detail');
   return results.some((r) => r.findings.length > 0) ? 1 : 0;
@@ -182,7 +183,8 @@ async function main(argv: string[]): Promise<number> {
       .argument('[scenario...]', 'scenario names, or paths of scenario modules')
       .option('--tree <name>', 'kernel tree (repeatable)', collect, [])
       .option('--json', 'print one JSON document')
-      .option('--html <file>', 'also write an HTML report'),
+      .option('--html <file>', 'also write an HTML report')
+      .option('--full-trace', 'show every step of an interleaving, not runs folded into one line'),
   ).action(async (names: string[], o: CheckFlags) => {
     code = await check(names, o);
   });
@@ -193,8 +195,9 @@ async function main(argv: string[]): Promise<number> {
     .argument('<token>', 'replay token printed with a finding')
     .option('--json', 'print one JSON document')
     .option('--html <file>', 'also write an HTML report')
+    .option('--full-trace', 'show every step of the interleaving')
     .option('--stall <s>', 'a model that takes no step for this long is stuck', int('--stall', 1), 20)
-    .action(async (token: string, o: { json?: boolean; html?: string; stall: number }) => {
+    .action(async (token: string, o: { json?: boolean; html?: string; stall: number; fullTrace?: boolean }) => {
       code = await replayCmd(token, o);
     });
 

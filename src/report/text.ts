@@ -35,29 +35,43 @@ export function findingSummary(r: CheckResult, f: FindingReport): string {
 }
 
 /** A finding in full: what, where, how often, the interleaving, and the replay token. */
-export function findingDetail(r: CheckResult, f: FindingReport, index: number): string {
+export function findingDetail(r: CheckResult, f: FindingReport, index: number, full = false): string {
   const out: string[] = [];
   out.push(`[${index}] ${f.kind}: ${f.title}`);
   out.push(`    scenario ${r.scenario}, tree ${r.tree}; in ${f.thread}${f.stack.length ? `: ${f.stack.join(' > ')}` : ''}`);
   if (r.stopReason !== 'replay') out.push(`    reached by ${f.count} of ${r.explored} executions; the shortest interleaving:`);
   else out.push('    the interleaving:');
-  out.push(...interleaving(f.trace).map((l) => `    ${l}`));
+  out.push(...interleaving(f.trace, full).map((l) => `    ${l}`));
   out.push(`    replay: zonedev replay ${f.replay}`);
   return out.join('\n');
 }
 
-/** Numbered steps; runs of the same thread doing the same thing are folded into one line. */
-export function interleaving(trace: readonly TraceStep[]): string[] {
+/**
+ * Numbered steps. Unless `full`, a run of steps of one thread inside one top-level call, with
+ * nothing to note, is folded into one line ending in the run's last step: a thread switch, a
+ * fault, a warning or a log line always shows, so the interleaving reads like the numbered
+ * sequence of a bug report.
+ */
+export function interleaving(trace: readonly TraceStep[], full = false): string[] {
   const out: string[] = [];
   const name = Math.max(6, ...trace.map((s) => s.thread.length));
+  const last = trace.at(-1);
   for (let i = 0; i < trace.length; ) {
     const s = trace[i]!;
     let j = i + 1;
-    while (j < trace.length && trace[j]!.notes.length === 0 && s.notes.length === 0 && sameStep(trace[j]!, s)) j++;
-    const num = s.index === 0 ? 'setup' : j - i > 1 ? `${s.index}-${trace[j - 1]!.index})` : `${s.index})`;
-    const where = s.stack.length ? `${shortStack(s.stack)}: ` : '';
-    out.push(`${num.padStart(7)} ${s.thread.padEnd(name)}  ${where}${s.label}${j - i > 1 ? ` (x${j - i})` : ''}`);
-    for (const n of s.notes) out.push(`${' '.repeat(9 + name)}  ${n}`);
+    if (full) {
+      while (j < trace.length && trace[j]!.notes.length === 0 && s.notes.length === 0 && sameStep(trace[j]!, s)) j++;
+    } else {
+      // Fold within one thread and one top-level call; keep the final step on its own.
+      while (j < trace.length && trace[j] !== last && s.notes.length === 0 && trace[j - 1]!.notes.length === 0 && trace[j]!.tid === s.tid && (trace[j]!.stack[0] ?? '') === (s.stack[0] ?? '') && s.stack.length > 0) j++;
+      if (j - i > 1 && trace[j - 1]!.notes.length > 0) j--;
+    }
+    const end = trace[j - 1]!;
+    const num = s.index === 0 ? 'setup' : j - i > 1 ? `${s.index}-${end.index})` : `${s.index})`;
+    const where = end.stack.length ? `${shortStack(end.stack)}: ` : '';
+    const what = full || j - i === 1 ? `${where}${s.label}${j - i > 1 ? ` (x${j - i})` : ''}` : `${s.stack[0]}: ${j - i} steps, the last ${where}${end.label}`;
+    out.push(`${num.padStart(9)} ${s.thread.padEnd(name)}  ${what}`);
+    for (const n of end.notes) out.push(`${' '.repeat(11 + name)}  ${n}`);
     i = j;
   }
   return out;
