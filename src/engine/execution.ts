@@ -62,15 +62,27 @@ export interface RawFinding {
   readonly fatal: boolean;
 }
 
+/** A call stack as an immutable list, so that remembering it costs nothing. */
+interface Frame {
+  readonly fn: string;
+  readonly parent: Frame | null;
+}
+
+function frames(f: Frame | null): string[] {
+  const out: string[] = [];
+  for (let x = f; x; x = x.parent) out.push(x.fn);
+  return out.reverse();
+}
+
 interface ThreadState {
   readonly tid: number;
   readonly name: string;
   readonly gen: Thread;
-  readonly stack: string[];
+  stack: Frame | null;
   /** What the thread does when next scheduled; undefined once finished. */
   pending: Announcement | undefined;
   /** The stack as it was when `pending` was announced. */
-  pendingStack: readonly string[];
+  pendingStack: Frame | null;
   finished: boolean;
   /** Spawned threads announce their exit as a step of its own, so that a join can wait for it. */
   readonly joinable: boolean;
@@ -99,6 +111,8 @@ export interface ExecutionOptions {
   readonly maxFaults: number;
   /** Called on every step; lets a supervisor see that the model is making progress. */
   readonly heartbeat?: () => void;
+  /** Keep the trace of steps (default true). Exploration does without, and replays for it. */
+  readonly recordTrace?: boolean;
 }
 
 export class Execution {
@@ -113,12 +127,14 @@ export class Execution {
   outcome: string | undefined;
   private readonly world: World;
   private notes: string[] = [];
+  private readonly recordTrace: boolean;
 
   constructor(
     program: Program,
     private readonly chooser: Chooser,
     private readonly options: ExecutionOptions,
   ) {
+    this.recordTrace = options.recordTrace ?? true;
     this.world = guard('setup', () => program.setup());
     for (const spec of this.world.threads) this.createThread(spec.name, spec.body, false, -1);
     this.flushSetupNotes();
@@ -163,14 +179,14 @@ export class Execution {
     });
     const label = ann.op === 'step' || ann.op === 'block' ? ann.label : ann.op === 'join' ? `join ${this.threadName(ann.tid)}` : 'exit';
     const stackAtStep = t.pendingStack;
-    this.notes = [];
+    if (this.recordTrace) this.notes = [];
     if (ann.op === 'exit') {
       t.pending = undefined;
       t.finished = true;
     } else {
       this.advance(t, eventIndex);
     }
-    this.trace.push({ index: eventIndex + 1, thread: t.name, tid, label, stack: stackAtStep, notes: this.notes });
+    if (this.recordTrace) this.trace.push({ index: eventIndex + 1, thread: t.name, tid, label, stack: frames(stackAtStep), notes: this.notes });
     this.options.heartbeat?.();
     if (this.status !== 'running') return;
     if (this.events.length >= this.options.maxSteps) {
@@ -192,7 +208,7 @@ export class Execution {
     for (const t of this.threads) {
       if (!t.pending || this.isReady(t.pending)) continue;
       const waitsFor = t.pending.op === 'block' ? t.pending.waitsFor : t.pending.op === 'join' ? `thread ${this.threadName(t.pending.tid)} to finish` : '?';
-      out.push({ tid: t.tid, name: t.name, waitsFor, stack: t.pendingStack });
+      out.push({ tid: t.tid, name: t.name, waitsFor, stack: frames(t.pendingStack) });
     }
     return out;
   }
@@ -207,7 +223,7 @@ export class Execution {
         site: `hang|${blocked.map((b) => `${b.stack.join('>')}:${b.waitsFor}`).join('|')}`,
         thread: blocked[0]!.name,
         stack: blocked[0]!.stack,
-        traceLength: this.trace.length,
+        traceLength: this.events.length,
         fatal: true,
       });
       this.status = 'hang';
@@ -263,7 +279,7 @@ export class Execution {
   private createThread(name: string, body: () => Thread, joinable: boolean, spawnedAt: number): number {
     const tid = this.threads.length;
     const gen = guard(`creating thread ${name}`, body);
-    const t: ThreadState = { tid, name, gen, stack: [], pending: undefined, pendingStack: [], finished: false, joinable, exitObj: { thread: tid }, spawnedAt, steps: 0 };
+    const t: ThreadState = { tid, name, gen, stack: null, pending: undefined, pendingStack: null, finished: false, joinable, exitObj: { thread: tid }, spawnedAt, steps: 0 };
     this.threads.push(t);
     this.advance(t, spawnedAt);
     return tid;
@@ -283,7 +299,7 @@ export class Execution {
       input = undefined;
       if (r.done) {
         t.pending = t.joinable ? { op: 'exit' } : undefined;
-        t.pendingStack = [];
+        t.pendingStack = null;
         t.finished = !t.joinable;
         return;
       }
@@ -294,13 +310,13 @@ export class Execution {
         case 'join':
           if (op.op === 'join' && !this.threads[op.tid]?.joinable) throw new ModelError(`thread ${t.name} joins thread ${op.tid}, which was not spawned`);
           t.pending = op;
-          t.pendingStack = t.stack.slice();
+          t.pendingStack = t.stack;
           return;
         case 'enter':
-          t.stack.push(op.fn);
+          t.stack = { fn: op.fn, parent: t.stack };
           break;
         case 'leave':
-          t.stack.pop();
+          t.stack = t.stack?.parent ?? null;
           break;
         case 'choose': {
           if (!Number.isInteger(op.options) || op.options < 1) throw new ModelError(`thread ${t.name}: choice '${op.label}' has ${op.options} options`);
@@ -346,16 +362,16 @@ export class Execution {
     }
     if (e instanceof ModelError) throw e;
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    throw new ModelError(`thread ${t.name} threw ${msg}${t.stack.length ? ` in ${t.stack.join(' > ')}` : ''}`);
+    throw new ModelError(`thread ${t.name} threw ${msg}${t.stack ? ` in ${frames(t.stack).join(' > ')}` : ''}`);
   }
 
   private addFinding(kind: string, title: string, t: ThreadState, fatal: boolean): void {
     // A finding belongs to the step in progress, which is already an event.
-    this.findings.push({ kind, title, site: `${kind}|${title}|${t.stack.at(-1) ?? t.name}`, thread: t.name, stack: t.stack.slice(), traceLength: this.events.length, fatal });
+    this.findings.push({ kind, title, site: `${kind}|${title}|${t.stack?.fn ?? t.name}`, thread: t.name, stack: frames(t.stack), traceLength: this.events.length, fatal });
   }
 
   private flushSetupNotes(): void {
-    if (this.notes.length > 0) {
+    if (this.recordTrace && this.notes.length > 0) {
       this.trace.push({ index: 0, thread: '(setup)', tid: -1, label: 'setup', stack: [], notes: this.notes });
       this.notes = [];
     }

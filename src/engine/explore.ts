@@ -96,6 +96,9 @@ class Collector {
   sleepBlocked = 0;
   steps = 0;
 
+  /** `traceOf` replays an execution's decisions with its trace recorded. */
+  constructor(private readonly traceOf: (decisions: readonly number[]) => readonly TraceStep[]) {}
+
   add(exec: Execution, collectOutcomes: boolean): void {
     if (exec.status === 'abandoned') {
       this.sleepBlocked++;
@@ -104,15 +107,20 @@ class Collector {
       if (collectOutcomes && exec.outcome !== undefined) this.outcomes.add(exec.outcome);
     }
     this.steps += exec.events.length;
+    let trace: readonly TraceStep[] | undefined = exec.trace.length > 0 || exec.events.length === 0 ? exec.trace : undefined;
+    const traceUpTo = (n: number): readonly TraceStep[] => {
+      trace ??= this.traceOf(exec.decisions);
+      return trace.filter((s) => s.index <= n);
+    };
     for (const f of exec.findings) {
       const prev = this.bySite.get(f.site);
       if (!prev) {
-        this.bySite.set(f.site, { f, count: 1, trace: exec.trace.filter((s) => s.index <= f.traceLength), decisions: exec.decisions.slice() });
+        this.bySite.set(f.site, { f, count: 1, trace: traceUpTo(f.traceLength), decisions: exec.decisions.slice() });
       } else {
         prev.count++;
         if (f.traceLength < prev.f.traceLength) {
           prev.f = f;
-          prev.trace = exec.trace.filter((s) => s.index <= f.traceLength);
+          prev.trace = traceUpTo(f.traceLength);
           prev.decisions = exec.decisions.slice();
         }
       }
@@ -138,9 +146,9 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
   const strategy = options.strategy ?? 'dpor';
   const now = options.now ?? Date.now;
   const start = now();
-  const execOptions = { maxSteps: options.maxSteps ?? 10_000, maxFaults: options.maxFaults ?? 1, heartbeat: options.heartbeat };
+  const execOptions = { maxSteps: options.maxSteps ?? 10_000, maxFaults: options.maxFaults ?? 1, heartbeat: options.heartbeat, recordTrace: false };
   const maxExecutions = options.maxExecutions ?? (strategy === 'random' || strategy === 'pct' ? 1000 : Infinity);
-  const collector = new Collector();
+  const collector = new Collector((decisions) => replay(program, decisions, { maxSteps: execOptions.maxSteps, maxFaults: execOptions.maxFaults }).trace);
   const outOfTime = (): boolean => options.timeLimitMs !== undefined && now() - start >= options.timeLimitMs;
 
   let stopReason: StopReason = 'done';
@@ -238,7 +246,7 @@ class TreeExplorer {
   constructor(
     private readonly program: Program,
     private readonly dpor: boolean,
-    private readonly execOptions: { maxSteps: number; maxFaults: number; heartbeat?: () => void },
+    private readonly execOptions: { maxSteps: number; maxFaults: number; heartbeat?: () => void; recordTrace?: boolean },
     private readonly preemptionBound: number | undefined,
   ) {}
 
@@ -404,7 +412,7 @@ class RandomWalk {
     private readonly preemptionBound: number | undefined,
   ) {}
 
-  runOne(program: Program, execOptions: { maxSteps: number; maxFaults: number; heartbeat?: () => void }): Execution {
+  runOne(program: Program, execOptions: { maxSteps: number; maxFaults: number; heartbeat?: () => void; recordTrace?: boolean }): Execution {
     const exec = new Execution(program, (_op, allowed) => this.rng.below(allowed), execOptions);
     const bound = new PreemptionCounter(this.preemptionBound);
     while (exec.status === 'running') {
@@ -433,7 +441,7 @@ class Pct {
     private readonly preemptionBound: number | undefined,
   ) {}
 
-  runOne(program: Program, execOptions: { maxSteps: number; maxFaults: number; heartbeat?: () => void }): Execution {
+  runOne(program: Program, execOptions: { maxSteps: number; maxFaults: number; heartbeat?: () => void; recordTrace?: boolean }): Execution {
     const exec = new Execution(program, (_op, allowed) => this.rng.below(allowed), execOptions);
     const priority = new Map<number, number>();
     const changeAt = new Map<number, number>();

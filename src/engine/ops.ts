@@ -172,12 +172,59 @@ export function* log(text: string): Gen<void> {
  * stack. Every step a thread takes is labelled with the frames it is in.
  */
 export function frame<A extends unknown[], R>(name: string, body: (...args: A) => Gen<R>): (...args: A) => Gen<R> {
-  const framed = function* (...args: A): Gen<R> {
-    yield { op: 'enter', fn: name };
-    const result = yield* body(...args);
-    yield { op: 'leave' };
-    return result;
+  const enter: EnterOp = { op: 'enter', fn: name };
+  const framed = function (...args: A): Gen<R> {
+    return new Framed(enter, body(...args)) as unknown as Gen<R>;
   };
   Object.defineProperty(framed, 'name', { value: name });
   return framed;
+}
+
+const LEAVE: LeaveOp = { op: 'leave' };
+
+/**
+ * The generator a framed call returns: enter, the body's operations, leave, the body's result.
+ * A plain iterator rather than a wrapping generator, because `yield*` passes every operation
+ * through each level of nesting and a generator level costs a resumption each time.
+ */
+class Framed<R> {
+  private state: 0 | 1 | 2 | 3 = 0;
+  private result: R | undefined;
+  constructor(
+    private readonly enter: EnterOp,
+    private readonly inner: Gen<R>,
+  ) {}
+
+  next(input?: unknown): IteratorResult<Op, R> {
+    switch (this.state) {
+      case 0:
+        this.state = 1;
+        return { value: this.enter, done: false };
+      case 1: {
+        const r = this.inner.next(input);
+        if (!r.done) return r;
+        this.result = r.value;
+        this.state = 2;
+        return { value: LEAVE, done: false };
+      }
+      default:
+        this.state = 3;
+        return { value: this.result as R, done: true };
+    }
+  }
+
+  return(value: R): IteratorResult<Op, R> {
+    this.state = 3;
+    this.inner.return(value);
+    return { value, done: true };
+  }
+
+  throw(e: unknown): IteratorResult<Op, R> {
+    if (this.state === 1) return this.inner.throw(e);
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
 }
