@@ -97,7 +97,7 @@ class Collector {
   steps = 0;
 
   /** `traceOf` replays an execution's decisions with its trace recorded. */
-  constructor(private readonly traceOf: (decisions: readonly number[]) => readonly TraceStep[]) {}
+  constructor(private readonly wholeRun: (decisions: readonly number[]) => Execution) {}
 
   add(exec: Execution, collectOutcomes: boolean): void {
     if (exec.status === 'abandoned') {
@@ -107,21 +107,29 @@ class Collector {
       if (collectOutcomes && exec.outcome !== undefined) this.outcomes.add(exec.outcome);
     }
     this.steps += exec.events.length;
-    let trace: readonly TraceStep[] | undefined = exec.trace.length > 0 || exec.events.length === 0 ? exec.trace : undefined;
-    const traceUpTo = (n: number): readonly TraceStep[] => {
-      trace ??= this.traceOf(exec.decisions);
-      return trace.filter((s) => s.index <= n);
+    // A finding's interleaving and decisions come from replaying its execution with the trace
+    // recorded (exploration does not record it); an execution cut short is completed.
+    let whole: { trace: readonly TraceStep[]; decisions: readonly number[] } | undefined =
+      exec.status !== 'abandoned' && (exec.trace.length > 0 || exec.events.length === 0) ? { trace: exec.trace, decisions: exec.decisions } : undefined;
+    const get = (): { trace: readonly TraceStep[]; decisions: readonly number[] } => {
+      if (!whole) {
+        const w = this.wholeRun(exec.decisions);
+        whole = { trace: w.trace, decisions: w.decisions.slice() };
+      }
+      return whole;
     };
     for (const f of exec.findings) {
       const prev = this.bySite.get(f.site);
       if (!prev) {
-        this.bySite.set(f.site, { f, count: 1, trace: traceUpTo(f.traceLength), decisions: exec.decisions.slice() });
+        const w = get();
+        this.bySite.set(f.site, { f, count: 1, trace: w.trace.filter((s) => s.index <= f.traceLength), decisions: w.decisions });
       } else {
         prev.count++;
         if (f.traceLength < prev.f.traceLength) {
+          const w = get();
           prev.f = f;
-          prev.trace = traceUpTo(f.traceLength);
-          prev.decisions = exec.decisions.slice();
+          prev.trace = w.trace.filter((s) => s.index <= f.traceLength);
+          prev.decisions = w.decisions;
         }
       }
     }
@@ -148,7 +156,7 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
   const start = now();
   const execOptions = { maxSteps: options.maxSteps ?? 10_000, maxFaults: options.maxFaults ?? 1, heartbeat: options.heartbeat, recordTrace: false };
   const maxExecutions = options.maxExecutions ?? (strategy === 'random' || strategy === 'pct' ? 1000 : Infinity);
-  const collector = new Collector((decisions) => replay(program, decisions, { maxSteps: execOptions.maxSteps, maxFaults: execOptions.maxFaults }).trace);
+  const collector = new Collector((decisions) => replay(program, decisions, { maxSteps: execOptions.maxSteps, maxFaults: execOptions.maxFaults, extend: true }));
   const outOfTime = (): boolean => options.timeLimitMs !== undefined && now() - start >= options.timeLimitMs;
 
   let stopReason: StopReason = 'done';
@@ -202,24 +210,30 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
   };
 }
 
-/** Runs the one execution that `decisions` describes. */
-export function replay(program: Program, decisions: readonly number[], options: { maxSteps?: number; maxFaults?: number; heartbeat?: () => void } = {}): Execution {
+/**
+ * Runs the one execution that `decisions` describes. With `extend`, decisions that run out
+ * before the execution ends (an execution cut short as redundant) are continued with the
+ * first enabled thread and the first value of each choice, so that the result is a whole
+ * execution whose decisions replay strictly.
+ */
+export function replay(program: Program, decisions: readonly number[], options: { maxSteps?: number; maxFaults?: number; heartbeat?: () => void; extend?: boolean } = {}): Execution {
   let pos = 0;
-  const next = (what: string, valid: (v: number) => boolean): number => {
+  const next = (what: string, valid: (v: number) => boolean, fallback: number): number => {
+    if (pos >= decisions.length && options.extend) return fallback;
     const v = decisions[pos++];
     if (v === undefined || !valid(v)) throw new ReplayMismatch(`replay does not fit this program: decision ${pos} (${what})`);
     return v;
   };
-  const exec = new Execution(program, (op: ChooseOp, allowed) => next(`choice ${op.label}`, (v) => v >= 0 && v < allowed), {
+  const exec = new Execution(program, (op: ChooseOp, allowed) => next(`choice ${op.label}`, (v) => v >= 0 && v < allowed, 0), {
     maxSteps: options.maxSteps ?? 10_000,
     maxFaults: options.maxFaults ?? Infinity,
     heartbeat: options.heartbeat,
   });
   while (exec.status === 'running') {
     const enabled = exec.enabled();
-    exec.step(next('thread pick', (v) => enabled.includes(v)));
+    exec.step(next('thread pick', (v) => enabled.includes(v), enabled[0]!));
   }
-  if (pos !== decisions.length) throw new ReplayMismatch(`replay does not fit this program: ${decisions.length - pos} decisions left over`);
+  if (pos < decisions.length) throw new ReplayMismatch(`replay does not fit this program: ${decisions.length - pos} decisions left over`);
   return exec;
 }
 
