@@ -360,10 +360,9 @@ function* deliver(mm: mm_struct, sig: 'SIGSEGV' | 'SIGBUS', addr: number): Gen<u
  * memmap has been removed under a live mapping is found. (The kernel's CPU would reach device
  * memory that no longer has a struct page, which faults nothing by itself.)
  */
-function* access_present(mm: mm_struct, pte: pte_t, addr: number, is_write: boolean): Gen<void> {
-  const p = pfn_to_page(pte.pfn!);
-  yield* step(`${mm.comm}: ${is_write ? 'store to' : 'load from'} ${hex(addr)} (pfn ${hex(pte.pfn!)})`, read(p), write(pte));
-  void p.flags;
+/** The access through a present PTE: it reaches the struct page's memory (the pfn's page). */
+function access_present(pte: pte_t, is_write: boolean): void {
+  void pfn_to_page(pte.pfn!).flags;
   pte.young = true;
   if (is_write) pte.dirty = true;
 }
@@ -397,9 +396,12 @@ export const user_access = frame('user_access', function* (mm: mm_struct, addr: 
     const table = mm.pgtables.get(pmd_base(page_addr));
     if (table) {
       const pte = table.pte(page_addr);
-      yield* step(`${mm.comm}: read the PTE of ${hex(page_addr)}`, read(pte));
+      // The TLB fill and the access are one instruction: a zap clears the PTE and flushes the
+      // TLB before the page is released, so the access cannot go through a stale translation.
+      const mapped = pte.pfn !== null ? pfn_to_page(pte.pfn) : null;
+      yield* step(`${mm.comm}: ${is_write ? 'store to' : 'load from'} ${hex(addr)} through its PTE`, write(pte), ...(mapped ? [read(mapped)] : []));
       if (pte.pfn !== null) {
-        yield* access_present(mm, pte, addr, is_write);
+        access_present(pte, is_write);
         return 'ok';
       }
     }
