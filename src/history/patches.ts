@@ -12,7 +12,7 @@ export interface Patch {
   readonly subject: string;
   /** Upstream commit id, where known. */
   readonly commit?: string;
-  /** Date of the patch (author date of the commit, or of the posting). */
+  /** Date of the patch (of the commit or of its posting); '~' marks a date known only roughly. */
   readonly date: string;
   /** The seed document that describes it, if any. */
   readonly seed?: string;
@@ -71,7 +71,7 @@ export const SERIES: readonly Patch[] = [
   {
     id: 'memremap-pgmap-owned-ref',
     subject: 'mm/memremap: the pgmap owns its reference count and waits for it in memunmap_pages()',
-    date: '2019-08-18',
+    date: '~2019-08',
     consolidated: true,
     summary:
       'v5.3 "memremap: provide an internal refcount" onwards: memremap_pages()/memunmap_pages() split from the devm wrappers; the pgmap has its own percpu_ref and completion; memunmap_pages() kills, drops the page references, waits, then removes the memmap.',
@@ -80,14 +80,14 @@ export const SERIES: readonly Patch[] = [
     id: 'zone-device-refcount-0-private',
     subject: 'mm/memremap: device private and coherent pages start with a zero refcount',
     commit: 'ef233450898f8893dafa193a9f3211fa077a3d05',
-    date: '2022-09-28',
+    date: '~2022-09',
     consolidated: true,
     summary: 'MEMORY_DEVICE_PRIVATE/COHERENT pages are initialised with refcount 0 and drop a pgmap reference when freed; other types are reset to 1 on free.',
   },
   {
     id: 'p2pdma-rcu-pdev',
     subject: 'PCI/P2PDMA: pdev->p2pdma is RCU protected',
-    date: '2021-06-10',
+    date: '~2021-06',
     consolidated: true,
     summary: 'Readers of pdev->p2pdma use rcu_dereference under rcu_read_lock; release clears it and calls synchronize_rcu().',
   },
@@ -95,13 +95,13 @@ export const SERIES: readonly Patch[] = [
     id: 'p2pdma-allocate-mmap',
     subject: 'PCI/P2PDMA: Allow userspace VMA allocations through sysfs',
     commit: '7e9c7ef83d785236f5a8c3761dd053fae9b92fb8',
-    date: '2022-10-21',
+    date: '~2022-10',
     summary: 'Adds the p2pmem/allocate sysfs file whose mmap (p2pmem_alloc_mmap) inserts p2pmem pages into a process, and the unmapping of those mappings at unbind.',
   },
   {
     id: 'zone-device-folio',
     subject: 'mm: ZONE_DEVICE pages are freed through free_zone_device_folio()',
-    date: '2024-01-01',
+    date: '~2024',
     consolidated: true,
     summary: 'The free path of ZONE_DEVICE pages as of v6.14: folio_put() of a zone device folio calls free_zone_device_folio(), which calls ops->page_free and, by type, puts the pgmap reference or resets the count to 1.',
   },
@@ -119,20 +119,20 @@ export const SERIES: readonly Patch[] = [
     id: 'p2pdma-fix-inverted-vm-warn',
     subject: 'PCI/P2PDMA: Fix the warning condition in p2pmem_alloc_mmap()',
     commit: 'cb500023a752',
-    date: '2025-12-01',
+    date: '~2025-12',
     summary: 'VM_WARN_ON_ONCE_PAGE(page_ref_count(page)) instead of the inverted !page_ref_count(page) of seed 000.',
   },
   {
     id: 'p2pdma-put-ref-on-insert-failure',
     subject: 'PCI/P2PDMA: Release the per-cpu ref of pgmap when vm_insert_page() fails',
     commit: '6220694c52a5',
-    date: '2025-12-01',
+    date: '~2025-12',
     summary: 'p2pmem_alloc_mmap() drops the pgmap reference it took when vm_insert_page() fails.',
   },
   {
     id: 'mm-zone-device-folio-free-op',
     subject: 'mm: ZONE_DEVICE folios: ops->folio_free, get_dev_pagemap(pfn), zone_device_page_init(page, pgmap, order)',
-    date: '2025-10-01',
+    date: '~2025',
     consolidated: true,
     summary: 'The newest ZONE_DEVICE core: folio_free replaces page_free; get_dev_pagemap() takes one argument; zone_device_page_init() takes the pgmap and an order.',
   },
@@ -151,7 +151,7 @@ export const SERIES: readonly Patch[] = [
   {
     id: 'p2pdma-provider-per-bar',
     subject: 'PCI/P2PDMA: pcim_p2pdma_init() and a p2pdma_provider per BAR',
-    date: '2026-01-01',
+    date: '~2026-01',
     consolidated: true,
     summary: 'The newest p2pdma setup: pcim_p2pdma_init() and one provider per BAR, with pci_p2pdma_setup_pool().',
   },

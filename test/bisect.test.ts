@@ -1,0 +1,36 @@
+// zonedev bisect walks the patch series (DESIGN.md "Kernel trees and patches"): for seed 002's
+// race it must name seed 001's "Fix final page put race" as the patch that removed it.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'expect';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+interface BisectDoc {
+  scenario: string;
+  points: { point: string; trees: string[]; complete: boolean }[];
+  findings: { kind: string; title: string; introducedBy: string | null; removedBy: string | null; foundAt: string[] }[];
+}
+
+describe('zonedev bisect', () => {
+  it('names "mm/devm_memremap_pages: Fix final page put race" as removing the seed 002 panic of p2pmem-alloc-vs-unbind', { timeout: 600_000 }, () => {
+    const r = spawnSync(process.execPath, [MAIN, 'bisect', 'p2pmem-alloc-vs-unbind', '--max-faults', '0', '--json'], { encoding: 'utf8', timeout: 600_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as BisectDoc;
+    expect(doc.points[0]!.point).toBe('@base');
+    expect(doc.points.every((p) => p.complete)).toBe(true);
+    const panic = doc.findings.find((f) => f.kind === 'panic' && /struct page \(pfn 0x[0-9a-f]+\)\.pgmap, whose memmap has been removed/.test(f.title));
+    expect(panic).toBeDefined();
+    expect(panic!.introducedBy).toBeNull();
+    expect(panic!.removedBy).toBe('memremap-fix-final-page-put-race');
+    // Found at every point before the fix and at none after it.
+    const fixAt = doc.points.findIndex((p) => p.point === '@memremap-fix-final-page-put-race');
+    expect(panic!.foundAt).toEqual(doc.points.slice(0, fixAt).map((p) => p.point));
+    // The named trees sit at their points.
+    expect(doc.points.find((p) => p.trees.includes('v5.2'))!.point).toBe('@memremap-fix-final-page-put-race');
+  });
+});
