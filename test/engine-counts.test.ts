@@ -4,7 +4,8 @@ import { expect } from 'expect';
 import { explore, type ExploreOptions } from '../src/engine/explore.js';
 import type { Program, World } from '../src/engine/execution.js';
 import { Failure, type Gen, spawn, join, fault, report } from '../src/engine/ops.js';
-import { acquire, Cell, fetchAdd, load, Lock, release, store, waitFor } from '../src/examples/toy.js';
+import { EXAMPLES } from '../src/examples/scenarios.js';
+import { Cell, fetchAdd, load, store, waitFor } from '../src/examples/toy.js';
 
 function program(build: () => World): Program {
   return { setup: build };
@@ -122,18 +123,7 @@ describe('hand-derived execution counts', () => {
   });
 
   it('opposite lock order deadlocks, and the hang names both threads and what they wait for', () => {
-    const p = program(() => {
-      const a = new Lock('A');
-      const b = new Lock('B');
-      const body = (first: Lock, second: Lock, me: number) =>
-        function* (): Gen<void> {
-          yield* acquire(first, me);
-          yield* acquire(second, me);
-          yield* release(second);
-          yield* release(first);
-        };
-      return { threads: [{ name: 'T0', body: body(a, b, 0) }, { name: 'T1', body: body(b, a, 1) }] };
-    });
+    const p = EXAMPLES.find((e) => e.name === 'example-lock-order')!.build('-', {});
     for (const r of [dpor(p), dfs(p)]) {
       const hangs = r.findings.filter((f) => f.kind === 'hang');
       expect(hangs).toHaveLength(1);
