@@ -93,7 +93,17 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
     } else trees = treesFor(s).map((t) => t.name);
     for (const tree of trees) specs.push({ kind: 'check', scenario: ref, tree, params, settings: settingsOf(o) });
   }
-  const results = unwrap(await runJobs(specs, { threads: o.jobs, stallMs: o.stall * 1000 }));
+  // Progress on a terminal: each scenario and tree as it finishes (the whole run can be long).
+  const started = Date.now();
+  const progress = process.stderr.isTTY
+    ? (i: number, r: JobOutcome): void => {
+        const spec = specs[i]!;
+        const name = spec.kind === 'check' ? `${spec.scenario.kind === 'library' ? spec.scenario.name : spec.scenario.path} on ${spec.tree}` : 'replay';
+        const what = isJobError(r) ? 'error' : `${r.findings.length ? [...new Set(r.findings.map((f) => f.kind))].join(',') : 'ok'}, ${r.explored} executions`;
+        process.stderr.write(`[${Math.round((Date.now() - started) / 1000)}s] ${name}: ${what}\n`);
+      }
+    : undefined;
+  const results = unwrap(await runJobs(specs, { threads: o.jobs, stallMs: o.stall * 1000 }, progress));
   const treeOrder = [...TREES.map((t) => t.name), ...o.tree, '-'];
   emit(results, treeOrder, o, explicit ? 'detail' : 'summary');
   return results.some((r) => r.findings.length > 0) ? 1 : 0;
