@@ -15,15 +15,7 @@ export function resultsDocument(results: readonly CheckResult[]): unknown {
       steps: r.steps,
       complete: r.complete,
       stopReason: r.stopReason,
-      findings: r.findings.map((f) => ({
-        kind: f.kind,
-        title: f.title,
-        thread: f.thread,
-        stack: f.stack,
-        count: f.count,
-        replay: f.replay,
-        trace: f.trace,
-      })),
+      findings: r.findings,
     })),
   };
 }
