@@ -11,11 +11,13 @@ import { spin_lock, spin_unlock, spinlock_t } from '../../src/kernel/include/lin
 import { mutex, mutex_lock, mutex_unlock } from '../../src/kernel/kernel/locking/mutex.js';
 import {
   call_rcu,
+  current_task,
   might_sleep,
   rcu_assign_pointer,
   rcu_dereference,
   rcu_head,
   rcu_read_lock,
+  rcu_read_lock_in_step,
   rcu_read_unlock,
   synchronize_rcu,
 } from '../../src/kernel/kernel/rcu/tree.js';
@@ -194,5 +196,77 @@ describe('grace periods', () => {
       expect(f.findings).toEqual([]);
       expect(f.complete).toBe(true);
     }
+  });
+
+  it('DPOR and DFS reach the same outcomes with nested sections and spinlock sections', () => {
+    // Grace periods order only against the outermost entry of each section (gp_seq) and wait on
+    // that section's end; nested entries and exits conflict with nothing. The reader has a
+    // nested section and then a spinlock-held one; the updater retires an object through
+    // synchronize_rcu() or call_rcu().
+    for (const how of ['synchronize_rcu', 'call_rcu'] as const) {
+      const build = () => {
+        const gp = new holder();
+        const lock = new spinlock_t('lock');
+        const seen: string[] = [];
+        function* deref(where: string): Gen<void> {
+          const p = yield* rcu_dereference(gp, 'p');
+          if (p) {
+            yield* step('READ_ONCE(p->x)', read(p));
+            seen.push(where);
+          }
+        }
+        function* reader(): Gen<void> {
+          yield* rcu_read_lock();
+          yield* rcu_read_lock();
+          yield* deref('nested');
+          yield* rcu_read_unlock();
+          yield* rcu_read_unlock();
+          yield* spin_lock(lock);
+          yield* deref('spinlock');
+          yield* spin_unlock(lock);
+        }
+        function* updater(): Gen<void> {
+          const p = yield* kmalloc('struct obj', 'updater', () => new obj(), GFP_KERNEL);
+          if (!p) return;
+          yield* rcu_assign_pointer(gp, 'p', p);
+          yield* rcu_assign_pointer(gp, 'p', null);
+          const free = function* free_obj(): Gen<void> {
+            yield* step('kfree(p)', write(p));
+            yield* kfree(p);
+          };
+          if (how === 'synchronize_rcu') {
+            yield* synchronize_rcu();
+            yield* free();
+          } else {
+            yield* call_rcu(p.head, free);
+          }
+        }
+        return { threads: [{ name: 'reader', body: reader }, { name: 'updater', body: updater }], outcome: () => seen.join(' ') };
+      };
+      const d = run('v6.14', build);
+      const f = run('v6.14', build, { strategy: 'dfs' });
+      expect(f.complete).toBe(true);
+      expect(f.findings).toEqual([]);
+      expect(d.findings).toEqual([]);
+      expect(d.outcomes).toEqual(f.outcomes);
+      expect(d.outcomes).toEqual(['', 'nested', 'nested spinlock', 'spinlock']);
+      expect(d.explored).toBeLessThan(f.explored);
+    }
+  });
+
+  it('a step that opens a read-side section without listing task_access() is a fault of the model', () => {
+    const bad = () => ({
+      threads: [
+        {
+          name: 'A',
+          *body(): Gen<void> {
+            const t = yield* current_task();
+            yield* step('rcu_read_lock() without its accesses');
+            rcu_read_lock_in_step(t);
+          },
+        },
+      ],
+    });
+    expect(() => run('v6.14', bad)).toThrow(/did not list task_access/);
   });
 });

@@ -132,9 +132,11 @@ export class kernfs_open_node {
 }
 
 /**
- * struct kernfs_node. The node object is the footprint of kn->active and kn->flags; `children`
- * (a directory's rbtree) is its own shared object; `open` (kn->attr.open, protected by
- * kernfs_open_node_lock / kernfs_open_file_mutex) uses the node's `open_word`.
+ * struct kernfs_node. Each word the kernel keeps apart is a footprint of its own, so that steps
+ * touching different words do not count as conflicting: the node object stands for kn->flags;
+ * `active_word` for the atomic kn->active; `rb_word` for kn->rb (linked in the parent);
+ * `children` (a directory's rbtree) is its own shared object; `open` (kn->attr.open, protected
+ * by kernfs_open_node_lock / kernfs_open_file_mutex) uses `open_word`.
  */
 export class kernfs_node {
   /** kn->active: active references, plus KN_DEACTIVATED_BIAS once deactivated. */
@@ -149,6 +151,8 @@ export class kernfs_node {
   /** kn->attr.open. */
   open: kernfs_open_node | null = null;
   readonly open_word = { word: 'kn->attr.open' };
+  readonly active_word = { word: 'kn->active' };
+  readonly rb_word = { word: 'kn->rb' };
   /** The inode's i_mapping (one inode per kernfs node). */
   readonly i_mapping: address_space;
 
@@ -204,7 +208,7 @@ function kernfs_active(kn: kernfs_node): boolean {
  * once the node is deactivated.
  */
 export const kernfs_get_active = frame('kernfs_get_active', function* (kn: kernfs_node): Gen<boolean> {
-  yield* step(`atomic_inc_unless_negative(&${kn.name}->active)`, write(kn));
+  yield* step(`atomic_inc_unless_negative(&${kn.name}->active)`, write(kn.active_word));
   if (kn.active < 0) return false;
   kn.active++;
   return true;
@@ -215,7 +219,7 @@ export const kernfs_get_active = frame('kernfs_get_active', function* (kn: kernf
  * KN_DEACTIVATED_BIAS wake_up_all(&root->deactivate_waitq) (the drain's wait condition).
  */
 export const kernfs_put_active = frame('kernfs_put_active', function* (kn: kernfs_node): Gen<void> {
-  yield* step(`atomic_dec_return(&${kn.name}->active)`, write(kn));
+  yield* step(`atomic_dec_return(&${kn.name}->active)`, write(kn.active_word));
   kn.active--;
 });
 
@@ -223,7 +227,7 @@ export const kernfs_put_active = frame('kernfs_put_active', function* (kn: kernf
 function* kernfs_add_one(kn: kernfs_node): Gen<void> {
   const parent = kn.parent!;
   yield* mutex_lock(kernfs_mutex());
-  yield* step(`kernfs_link_sibling(${kn.name}); kernfs_activate(${kn.name})`, write(parent.children), write(kn));
+  yield* step(`kernfs_link_sibling(${kn.name}); kernfs_activate(${kn.name})`, write(parent.children), write(kn), write(kn.rb_word), write(kn.active_word));
   parent.children.push(kn);
   kn.linked = true;
   // kernfs_activate(): atomic_sub(KN_DEACTIVATED_BIAS, &kn->active); KERNFS_ACTIVATED.
@@ -251,7 +255,7 @@ const kernfs_drain = frame('kernfs_drain', function* (kn: kernfs_node): Gen<void
     `wait_event(root->deactivate_waitq, atomic_read(&${kn.name}->active) == KN_DEACTIVATED_BIAS)`,
     `the active references of ${kn.path()} to drain`,
     () => kn.active === KN_DEACTIVATED_BIAS,
-    read(kn),
+    read(kn.active_word),
   );
   if (kn.flags & KERNFS_HAS_MMAP) yield* kernfs_drain_open_files(kn);
   yield* mutex_lock(kernfs_mutex());
@@ -283,20 +287,23 @@ export const kernfs_drain_open_files = frame('kernfs_drain_open_files', function
  * drain each (wait for its active references, unmap mmaps of its open files) and unlink it.
  */
 const __kernfs_remove = frame('__kernfs_remove', function* (kn: kernfs_node): Gen<void> {
-  yield* step(`if (${kn.name}->parent && RB_EMPTY_NODE(&${kn.name}->rb)) return`, read(kn));
+  yield* step(`if (${kn.name}->parent && RB_EMPTY_NODE(&${kn.name}->rb)) return`, read(kn.rb_word));
   if (kn.parent && !kn.linked) return;
   yield* step(`kernfs_next_descendant_post(pos, ${kn.name})`, read(kn.children));
   const subtree = descendants_post(kn);
   for (const pos of subtree) {
-    yield* step(`atomic_add(KN_DEACTIVATED_BIAS, &${pos.name}->active)`, write(pos));
+    yield* step(`atomic_add(KN_DEACTIVATED_BIAS, &${pos.name}->active)`, write(pos.active_word));
     if (kernfs_active(pos)) pos.active += KN_DEACTIVATED_BIAS;
   }
   for (const pos of subtree) {
     yield* step(`pos->flags & KERNFS_ACTIVATED [${pos.name}]`, read(pos));
     if (pos.flags & KERNFS_ACTIVATED) yield* kernfs_drain(pos);
-    else yield* WARN_ON_ONCE(pos.active !== KN_DEACTIVATED_BIAS, `${WHERE_DIR} __kernfs_remove`, 'WARN_ON_ONCE(atomic_read(&kn->active) != KN_DEACTIVATED_BIAS)');
+    else {
+      yield* step(`atomic_read(&${pos.name}->active)`, read(pos.active_word));
+      yield* WARN_ON_ONCE(pos.active !== KN_DEACTIVATED_BIAS, `${WHERE_DIR} __kernfs_remove`, 'WARN_ON_ONCE(atomic_read(&kn->active) != KN_DEACTIVATED_BIAS)');
+    }
     if (pos.parent) {
-      yield* step(`kernfs_unlink_sibling(${pos.name})`, write(pos.parent.children), write(pos));
+      yield* step(`kernfs_unlink_sibling(${pos.name})`, write(pos.parent.children), write(pos.rb_word));
       const siblings = pos.parent.children;
       const i = siblings.indexOf(pos);
       if (i >= 0) siblings.splice(i, 1);

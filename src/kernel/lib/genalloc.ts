@@ -66,7 +66,7 @@ function chunk_size(chunk: gen_pool_chunk): number {
  */
 function* rcu_walk_chunks(pool: gen_pool): Gen<gen_pool_chunk[]> {
   const t = yield* current_task();
-  yield* step('rcu_read_lock(); list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk)', read(pool.chunks), ...task_access(t));
+  yield* step('rcu_read_lock(); list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk)', read(pool.chunks), ...task_access(t, 'rcu_read_lock'));
   rcu_read_lock_in_step(t);
   return [...pool.chunks];
 }

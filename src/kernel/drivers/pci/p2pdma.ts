@@ -171,7 +171,7 @@ function deref<T>(p: T | null | undefined, what: string, where: string): T {
  */
 function* rcu_lock_deref<T extends object, K extends keyof T & string>(holder: T, field: K, label: string): Gen<T[K]> {
   const t = yield* current_task();
-  yield* step(`rcu_read_lock(); ${label}`, read(holder), ...task_access(t));
+  yield* step(`rcu_read_lock(); ${label}`, read(holder), ...task_access(t, 'rcu_read_lock'));
   rcu_read_lock_in_step(t);
   return holder[field];
 }
@@ -179,7 +179,7 @@ function* rcu_lock_deref<T extends object, K extends keyof T & string>(holder: T
 /** The section's last shared access fused with rcu_read_unlock(): `body` runs inside the step. */
 function* rcu_last_unlock<R>(label: string, access: readonly Access[], body: () => R): Gen<R> {
   const t = yield* current_task();
-  yield* step(`${label}; rcu_read_unlock()`, ...access, ...task_access(t));
+  yield* step(`${label}; rcu_read_unlock()`, ...access, ...task_access(t, 'rcu_read_unlock'));
   const r = body();
   rcu_read_unlock_in_step(t);
   return r;

@@ -30,7 +30,7 @@
 // rcu_read_unlock() into the step that touches the counter (only moving the thread-local
 // nesting change next to the section's first/last shared access), so each is two steps.
 
-import { frame, type Gen, read, step, write } from '../../../engine/ops.js';
+import { type Access, frame, type Gen, read, step, write } from '../../../engine/ops.js';
 import { panic, WARN_ON_ONCE } from '../asm-generic/bug.js';
 import { machine, patched, smp_processor_id } from '../../machine.js';
 import {
@@ -172,6 +172,9 @@ function rcu_exit(t: rcu_task): void {
   if (v53_era()) rcu_read_unlock_in_step(t);
   else preempt_enable_in_step(t);
 }
+/** The accesses of a step that enters (or leaves) the fast paths' read-side section. */
+const enter_access = (t: rcu_task): Access[] => task_access(t, v53_era() ? 'rcu_read_lock' : 'preempt_disable');
+const exit_access = (t: rcu_task): Access[] => task_access(t, v53_era() ? 'rcu_read_unlock' : 'preempt_enable');
 const lockName = (): string => (v53_era() ? 'rcu_read_lock' : 'rcu_read_lock_sched');
 const unlockName = (): string => (v53_era() ? 'rcu_read_unlock' : 'rcu_read_unlock_sched');
 
@@ -189,7 +192,7 @@ interface Mode {
  * (and ref->data). `enter` false: the caller is already in its read-side section.
  */
 function* ref_mode(ref: percpu_ref, t: rcu_task, enter: boolean): Gen<Mode> {
-  yield* step(`${enter ? `${lockName()}(); ` : ''}READ_ONCE(${ref.name}->percpu_count_ptr)`, read(ref), ...(enter ? task_access(t) : []));
+  yield* step(`${enter ? `${lockName()}(); ` : ''}READ_ONCE(${ref.name}->percpu_count_ptr)`, read(ref), ...(enter ? enter_access(t) : []));
   if (enter) rcu_enter(t);
   const word = ref.percpu_count_ptr;
   return { percpu: (word & __PERCPU_REF_ATOMIC_DEAD) === 0n, word, data: ref.data };
@@ -201,7 +204,7 @@ function* this_cpu_add(ref: percpu_ref, t: rcu_task, m: Mode, nr: bigint, op: st
   const area = area_of(m.word);
   if (!area) panic(`BUG: unable to handle page fault: ${op} on a bad per-CPU pointer of ${ref.name}`);
   const slot = area.slots[cpu];
-  yield* step(`${op}(*percpu_count)${exit ? `; ${unlockName()}()` : ''}`, write(slot), ...(exit ? task_access(t) : []));
+  yield* step(`${op}(*percpu_count)${exit ? `; ${unlockName()}()` : ''}`, write(slot), ...(exit ? exit_access(t) : []));
   slot.value = u64(slot.value + nr);
   if (exit) rcu_exit(t);
 }
@@ -222,7 +225,7 @@ export const percpu_ref_get_many = frame('percpu_ref_get_many', function* (ref: 
   const m = yield* ref_mode(ref, t, true);
   if (m.percpu) return yield* this_cpu_add(ref, t, m, BigInt(nr), 'this_cpu_add', true);
   const count = count_of(m, 'percpu_ref_get_many');
-  yield* step(`atomic_long_add(${nr}, &count); ${unlockName()}()`, write(count), ...task_access(t));
+  yield* step(`atomic_long_add(${nr}, &count); ${unlockName()}()`, write(count), ...exit_access(t));
   count.counter = s64(count.counter + BigInt(nr));
   rcu_exit(t);
 });
@@ -243,7 +246,7 @@ export const percpu_ref_put_many = frame('percpu_ref_put_many', function* (ref: 
   if (m.percpu) return yield* this_cpu_add(ref, t, m, -BigInt(nr), 'this_cpu_sub', true);
   const data = deref(m.data, 'ref->data', 'percpu_ref_put_many');
   const count = data.count;
-  yield* step(`atomic_long_sub_and_test(${nr}, &count)`, write(count), ...task_access(t));
+  yield* step(`atomic_long_sub_and_test(${nr}, &count)`, write(count), ...exit_access(t));
   count.counter = s64(count.counter - BigInt(nr));
   if (count.counter !== 0n) {
     rcu_exit(t);
@@ -253,7 +256,7 @@ export const percpu_ref_put_many = frame('percpu_ref_put_many', function* (ref: 
   yield* step(`${ref.name}->release(${ref.name})`, read(data));
   const release = deref(data.release, 'ref->release', 'percpu_ref_put_many');
   yield* release(ref);
-  yield* step(`${unlockName()}()`, ...task_access(t));
+  yield* step(`${unlockName()}()`, ...exit_access(t));
   rcu_exit(t);
 });
 
@@ -289,7 +292,7 @@ function* __tryget(ref: percpu_ref, nr: number, op: string): Gen<boolean> {
     return true;
   }
   const count = count_of(m, 'percpu_ref_tryget');
-  yield* step(`${op}(&count); ${unlockName()}()`, write(count), ...task_access(t));
+  yield* step(`${op}(&count); ${unlockName()}()`, write(count), ...exit_access(t));
   const ok = count.counter !== 0n;
   if (ok) count.counter = s64(count.counter + BigInt(nr));
   rcu_exit(t);
@@ -310,13 +313,13 @@ function* __tryget_live(ref: percpu_ref, t: rcu_task, enter: boolean, exit: bool
   }
   if ((m.word & __PERCPU_REF_DEAD) !== 0n) {
     if (exit) {
-      yield* step(`${unlockName()}()`, ...task_access(t));
+      yield* step(`${unlockName()}()`, ...exit_access(t));
       rcu_exit(t);
     }
     return false;
   }
   const count = count_of(m, 'percpu_ref_tryget_live');
-  yield* step(`atomic_long_inc_not_zero(&count)${exit ? `; ${unlockName()}()` : ''}`, write(count), ...(exit ? task_access(t) : []));
+  yield* step(`atomic_long_inc_not_zero(&count)${exit ? `; ${unlockName()}()` : ''}`, write(count), ...(exit ? exit_access(t) : []));
   const ok = count.counter !== 0n;
   if (ok) count.counter = s64(count.counter + 1n);
   if (exit) rcu_exit(t);

@@ -96,7 +96,7 @@ export const spin_lock_init = frame('spin_lock_init', function* (lock: spinlock_
 function* __spin_lock(how: string, lock: spinlock_t): Gen<void> {
   const t = yield* current_task();
   const cpu = yield* smp_processor_id();
-  yield* block(`${how}(&${lock.name})`, `spinlock ${lock.name}`, () => !lock.locked || lock.owner === t.tid, write(lock), ...task_access(t));
+  yield* block(`${how}(&${lock.name})`, `spinlock ${lock.name}`, () => !lock.locked || lock.owner === t.tid, write(lock), ...task_access(t, 'preempt_disable'));
   preempt_disable_in_step(t);
   if (!lock.locked) {
     lock.locked = true;
@@ -117,7 +117,7 @@ function* __spin_lock(how: string, lock: spinlock_t): Gen<void> {
 function* __spin_unlock(how: string, lock: spinlock_t): Gen<void> {
   const t = yield* current_task();
   const cpu = yield* smp_processor_id();
-  yield* step(`${how}(&${lock.name})`, write(lock), ...task_access(t));
+  yield* step(`${how}(&${lock.name})`, write(lock), ...task_access(t, 'preempt_enable'));
   // debug_spin_unlock(): SPIN_BUG_ON(!raw_spin_is_locked(lock), lock, "already unlocked");
   // SPIN_BUG_ON(lock->owner != current, lock, "wrong owner"). spin_bug() prints only the first.
   const bad = !lock.locked ? 'already unlocked' : lock.owner !== t.tid ? 'wrong owner' : undefined;
@@ -178,7 +178,7 @@ export const spin_unlock_bh = frame('spin_unlock_bh', function* (lock: spinlock_
 export const spin_trylock = frame('spin_trylock', function* (lock: spinlock_t): Gen<number> {
   const t = yield* current_task();
   const cpu = yield* smp_processor_id();
-  yield* step(`spin_trylock(&${lock.name})`, write(lock), ...task_access(t));
+  yield* step(`spin_trylock(&${lock.name})`, write(lock), ...task_access(t, 'preempt_disable'));
   if (lock.locked) return 0;
   preempt_disable_in_step(t);
   lock.locked = true;

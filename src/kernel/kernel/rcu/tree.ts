@@ -6,15 +6,16 @@
 // halves or interrupts disabled is an RCU read-side critical section for synchronize_rcu() and
 // call_rcu(); all modelled trees have that, so the model makes no per-tree difference here.
 //
-// The model. Every thread that ever enters a read-side section has a task record (its
-// rcu_read_lock nesting and its preemption count), written only by that thread and read by
-// grace periods. A thread is "in a read-side critical section" while either count is non-zero;
-// `section` counts the sections it has begun. A grace period takes a snapshot of the readers
-// that are in a section when it starts and completes once each of them has left that section
-// (it ended, whether or not the thread started another one later). synchronize_rcu() blocks for
-// that; call_rcu() takes the snapshot in the caller's step and spawns a thread (the RCU callback
-// context, with bottom halves disabled) that waits for the grace period and then runs the
-// callback.
+// The model. Every thread has a task record (its rcu_read_lock nesting and its preemption
+// count), private to that thread. A thread is "in a read-side critical section" while either
+// count is non-zero; each outermost section is an object of its own (rcu_read_section), which
+// its first step creates and its last step writes. Grace periods are numbered (rcu_state.gp_seq,
+// as in the kernel): a section's first step reads the number, a grace period's start writes it,
+// so a section either began before the grace period (and is waited for) or after it (and is
+// not). The end of a grace period reads exactly the sections it waits for. Nested entries and
+// exits touch only the thread's own record and conflict with nothing: to a grace period a
+// reader is only where its outermost section begins and ends. A grace period's start and a
+// section's end commute (the grace period cannot end before either), so they do not conflict.
 //
 // Approximations (said so in the lead's report): the kernel runs callbacks queued on one CPU in
 // order; here each callback is its own thread, so callbacks of different call_rcu() calls may
@@ -27,25 +28,45 @@ import { printk } from '../printk.js';
 /**
  * The per-task state that RCU and the scheduler's atomicity checks look at: the fields
  * rcu_read_lock_nesting of struct task_struct and the thread's preempt_count() (preemption,
- * bottom-half and interrupt disabling all count in it). Written only by its own thread.
+ * bottom-half and interrupt disabling all count in it). Private to its own thread: it is not a
+ * shared object; its outermost sections are (rcu_read_section).
  */
 export class rcu_task {
   /** rcu_read_lock() nesting (current->rcu_read_lock_nesting). */
   rcu_read_lock_nesting = 0;
   /** preempt_count(): spin_lock, rcu_read_lock_sched, local_irq_save, RCU callback context. */
   preempt_count = 0;
-  /** How many outermost read-side critical sections this task has begun. */
-  section = 0;
+  /** The outermost read-side section the task is in, if any. */
+  section: rcu_read_section | null = null;
+  /** The section the next outermost entry opens, made when that step is announced. */
+  next_section: rcu_read_section | null = null;
   constructor(
     readonly tid: number,
     readonly comm: string,
   ) {}
 }
 
-/** The grace-period machinery's view of all tasks (kernel/rcu/tree.c's rcu_state). */
+/**
+ * One outermost read-side critical section of a task, from its first rcu_read_lock() /
+ * preempt_disable() to its last unlock: the shared object that grace periods wait on.
+ */
+export class rcu_read_section {
+  /** rcu_state.gp_seq when the section began: grace periods numbered above it wait for it. */
+  gp_seq = 0;
+  open = false;
+  constructor(readonly task: rcu_task) {}
+}
+
+/** The grace-period machinery's view (kernel/rcu/tree.c's struct rcu_state). */
 export class rcu_state {
-  /** Every task that has ever entered a read-side section, in order of first use. */
+  /** rcu_state.gp_seq: how many grace periods have started. */
+  gp_seq = 0;
+  /** The shared word of gp_seq. */
+  readonly gp_seq_word = { word: 'rcu_state.gp_seq' };
+  /** Every task that has used RCU or preemption state, by thread id. */
   readonly tasks = new Map<number, rcu_task>();
+  /** The sections in progress (what the grace-period machinery would find in its scan). */
+  readonly open = new Set<rcu_read_section>();
 }
 
 function rcu_state_of(): rcu_state {
@@ -57,45 +78,71 @@ function in_reader(t: rcu_task): boolean {
   return t.rcu_read_lock_nesting > 0 || t.preempt_count > 0;
 }
 
-/**
- * The running thread's task record. It is only created here; it becomes visible to grace
- * periods (registered) inside the first step that lists `task_access(t)`.
- */
+/** The running thread's task record. */
 export function* current_task(): Gen<rcu_task> {
   const me = yield* self();
   const st = rcu_state_of();
-  return st.tasks.get(me.tid) ?? new rcu_task(me.tid, me.name);
+  let t = st.tasks.get(me.tid);
+  if (!t) st.tasks.set(me.tid, (t = new rcu_task(me.tid, me.name)));
+  return t;
 }
+
+/** How a step changes the running task's read-side state. */
+export type reader_change = 'rcu_read_lock' | 'rcu_read_unlock' | 'preempt_disable' | 'preempt_enable';
 
 /**
- * The accesses a step must list when it changes the running task's nesting or preemption
- * count: the task record, and the registry of tasks when the task is not registered yet.
+ * The accesses a step must list when it makes `change` to the running task: nothing for a
+ * nested entry or exit; for an outermost entry, a read of rcu_state.gp_seq and the new section;
+ * for the exit that ends the outermost section, a write of that section.
  */
-export function task_access(t: rcu_task): Access[] {
-  const st = rcu_state_of();
-  return st.tasks.get(t.tid) === t ? [write(t)] : [write(t), write(st)];
+export function task_access(t: rcu_task, change: reader_change): Access[] {
+  if (change === 'rcu_read_lock' || change === 'preempt_disable') {
+    if (in_reader(t)) return [];
+    t.next_section ??= new rcu_read_section(t);
+    return [read(rcu_state_of().gp_seq_word), write(t.next_section)];
+  }
+  return ends_section(t, change === 'rcu_read_unlock' ? 'rcu_read_lock_nesting' : 'preempt_count') ? [write(t.section!)] : [];
 }
 
-function register(t: rcu_task): void {
-  const st = rcu_state_of();
-  if (!st.tasks.has(t.tid)) st.tasks.set(t.tid, t);
+/** Whether leaving `field` ends the task's outermost section. */
+function ends_section(t: rcu_task, field: 'rcu_read_lock_nesting' | 'preempt_count'): boolean {
+  return t[field] === 1 && t.rcu_read_lock_nesting + t.preempt_count === 1;
 }
 
 function enter(t: rcu_task, field: 'rcu_read_lock_nesting' | 'preempt_count'): void {
-  register(t);
-  if (!in_reader(t)) t.section++;
+  if (!in_reader(t)) {
+    const sec = t.next_section;
+    // The step that opens a section must have listed task_access(): its read of gp_seq is what
+    // orders it against grace periods.
+    if (!sec) throw new Error(`${t.comm} entered an RCU read-side section in a step that did not list task_access()`);
+    const st = rcu_state_of();
+    t.next_section = null;
+    sec.gp_seq = st.gp_seq;
+    sec.open = true;
+    st.open.add(sec);
+    t.section = sec;
+  }
   t[field]++;
 }
 
 function leave(t: rcu_task, field: 'rcu_read_lock_nesting' | 'preempt_count'): void {
   // An unbalanced unlock: the kernel's count would go negative (rcu_read_unlock) or be refused
   // with a DEBUG_PREEMPT warning; a misuse that the lock code has already reported.
-  if (t[field] > 0) t[field]--;
+  if (t[field] === 0) return;
+  const ends = ends_section(t, field);
+  t[field]--;
+  if (ends) {
+    const sec = t.section!;
+    sec.open = false;
+    rcu_state_of().open.delete(sec);
+    t.section = null;
+  }
 }
 
 // Helpers for model code that fuses entering or leaving a section into the step of its first or
 // last shared access (only ever moving the local nesting change next to that access; see
-// lib/percpu-refcount.ts). Call them inside a step whose access list includes task_access(t).
+// lib/percpu-refcount.ts). Call them inside a step whose access list includes task_access(t, ...)
+// for the same change.
 
 /** preempt_disable() (include/linux/preempt.h), inside a step listing task_access(t). */
 export function preempt_disable_in_step(t: rcu_task): void {
@@ -144,28 +191,28 @@ export function* might_sleep(file: string): Gen<void> {
 /** rcu_read_lock() (include/linux/rcupdate.h). */
 export const rcu_read_lock = frame('rcu_read_lock', function* (): Gen<void> {
   const t = yield* current_task();
-  yield* step('rcu_read_lock()', ...task_access(t));
+  yield* step('rcu_read_lock()', ...task_access(t, 'rcu_read_lock'));
   rcu_read_lock_in_step(t);
 });
 
 /** rcu_read_unlock() (include/linux/rcupdate.h). */
 export const rcu_read_unlock = frame('rcu_read_unlock', function* (): Gen<void> {
   const t = yield* current_task();
-  yield* step('rcu_read_unlock()', ...task_access(t));
+  yield* step('rcu_read_unlock()', ...task_access(t, 'rcu_read_unlock'));
   rcu_read_unlock_in_step(t);
 });
 
 /** rcu_read_lock_sched() (include/linux/rcupdate.h): preempt_disable(). */
 export const rcu_read_lock_sched = frame('rcu_read_lock_sched', function* (): Gen<void> {
   const t = yield* current_task();
-  yield* step('rcu_read_lock_sched()', ...task_access(t));
+  yield* step('rcu_read_lock_sched()', ...task_access(t, 'preempt_disable'));
   preempt_disable_in_step(t);
 });
 
 /** rcu_read_unlock_sched() (include/linux/rcupdate.h): preempt_enable(). */
 export const rcu_read_unlock_sched = frame('rcu_read_unlock_sched', function* (): Gen<void> {
   const t = yield* current_task();
-  yield* step('rcu_read_unlock_sched()', ...task_access(t));
+  yield* step('rcu_read_unlock_sched()', ...task_access(t, 'preempt_enable'));
   preempt_enable_in_step(t);
 });
 
@@ -217,28 +264,23 @@ function* lockdep_rcu_suspicious(where: string, s: string): Gen<void> {
 
 // ---- kernel/rcu/tree.c: grace periods ----
 
-interface Waited {
-  readonly t: rcu_task;
-  readonly section: number;
-}
-
 /**
- * The readers a grace period starting now must wait for. One step reading the registry and
- * every registered task; if a task registered between the announcement and the step (so that
- * the step could not list it), the step is taken again.
+ * The start of a grace period: one step writing rcu_state.gp_seq. It waits for the sections in
+ * progress at this moment, all of which began under a smaller gp_seq.
  */
-function* snapshot_readers(label: string, extra: readonly Access[]): Gen<Waited[]> {
+function* gp_start(label: string, extra: readonly Access[]): Gen<rcu_read_section[]> {
   const st = rcu_state_of();
-  for (;;) {
-    const tasks = [...st.tasks.values()];
-    yield* step(label, read(st), ...tasks.map((t) => read(t)), ...extra);
-    if (st.tasks.size !== tasks.length) continue;
-    return tasks.filter(in_reader).map((t) => ({ t, section: t.section }));
-  }
+  yield* step(label, write(st.gp_seq_word), ...extra);
+  st.gp_seq++;
+  return [...st.open];
 }
 
-function gp_done(waited: readonly Waited[]): boolean {
-  return waited.every((w) => !in_reader(w.t) || w.t.section !== w.section);
+function gp_done(waited: readonly rcu_read_section[]): boolean {
+  return waited.every((sec) => !sec.open);
+}
+
+function readers(waited: readonly rcu_read_section[]): string {
+  return waited.map((sec) => sec.task.comm).join(', ');
 }
 
 /**
@@ -249,14 +291,9 @@ function gp_done(waited: readonly Waited[]): boolean {
  */
 export const synchronize_rcu = frame('synchronize_rcu', function* (): Gen<void> {
   yield* might_sleep('kernel/rcu/tree.c');
-  const waited = yield* snapshot_readers('synchronize_rcu(): start a grace period', []);
+  const waited = yield* gp_start('synchronize_rcu(): start a grace period', []);
   if (waited.length === 0) return;
-  yield* block(
-    'synchronize_rcu(): grace period ends',
-    `an RCU grace period (readers: ${waited.map((w) => w.t.comm).join(', ')})`,
-    () => gp_done(waited),
-    ...waited.map((w) => read(w.t)),
-  );
+  yield* block('synchronize_rcu(): grace period ends', `an RCU grace period (readers: ${readers(waited)})`, () => gp_done(waited), ...waited.map((sec) => read(sec)));
 });
 
 /** struct callback_head / rcu_head: what call_rcu() queues. */
@@ -287,19 +324,26 @@ export const call_rcu_hurry = frame('call_rcu_hurry', function* (head: rcu_head,
 });
 
 function* __call_rcu(name: string, head: rcu_head, func: rcu_callback_t): Gen<void> {
-  const waited = yield* snapshot_readers(`${name}(${func.name || 'func'})`, [write(head)]);
+  const waited = yield* gp_start(`${name}(${func.name || 'func'})`, [write(head)]);
   head.func = func;
   yield* spawn(`rcu callback ${func.name || ''}`.trim(), () => rcu_do_batch(head, func, waited));
 }
 
 /** kernel/rcu/tree.c rcu_core() → rcu_do_batch(): waits for the grace period, then invokes. */
-function* rcu_do_batch(head: rcu_head, func: rcu_callback_t, waited: readonly Waited[]): Gen<void> {
+function* rcu_do_batch(head: rcu_head, func: rcu_callback_t, waited: readonly rcu_read_section[]): Gen<void> {
   const t = yield* current_task();
   // The grace period ends and the callback is invoked from softirq context: local_bh_disable().
-  yield* block('rcu_do_batch(): grace period ended', 'an RCU grace period', () => gp_done(waited), ...waited.map((w) => read(w.t)), write(head), ...task_access(t));
+  yield* block(
+    'rcu_do_batch(): grace period ended',
+    `an RCU grace period (readers: ${readers(waited)})`,
+    () => gp_done(waited),
+    ...waited.map((sec) => read(sec)),
+    write(head),
+    ...task_access(t, 'preempt_disable'),
+  );
   head.func = null;
   preempt_disable_in_step(t);
   yield* func(head);
-  yield* step('rcu_do_batch(): callback done, local_bh_enable()', ...task_access(t));
+  yield* step('rcu_do_batch(): callback done, local_bh_enable()', ...task_access(t, 'preempt_enable'));
   preempt_enable_in_step(t);
 }
