@@ -16,7 +16,7 @@
 // Not modelled: buses and matching, deferred probe lists (-EPROBE_DEFER is only logged), async
 // probing, device links, pinctrl, DMA configuration, PM domains and runtime PM, bus notifiers,
 // klists, CONFIG_DEBUG_TEST_DRIVER_REMOVE, the parent lock of need_parent_lock buses.
-// Tree differences without a modelled patch (so not branched on; in the lead's report):
+// Tree differences without a modelled patch (so not branched on):
 // really_probe()'s check of resources present before probing is WARN_ON(!list_empty()) up to
 // v5.5 and dev_crit + -EBUSY (no probe) from v5.6 (7c35e699c88b) — modelled: the v5.1/v5.2
 // WARN_ON; the return value convention is v5.x's (1 bound, 0 probe failed; v6.x returns the

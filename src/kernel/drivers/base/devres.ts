@@ -22,7 +22,7 @@
 //
 // Not modelled: devres groups (devres_open_group & co), devres_get, devres_for_each_res,
 // devm_kstrdup & friends, CONFIG_DEBUG_DEVRES logging. Tree differences without a modelled
-// patch (so not branched on; said in the lead's report): devm_kfree(NULL) WARNs up to ~v5.9 and
+// patch (so not branched on): devm_kfree(NULL) WARNs up to ~v5.9 and
 // is ignored later (modelled: WARN); the v6.x "list_empty → return 0" fast path of
 // devres_release_all() (modelled without: it only saves the lock round trip); devm_kmalloc(dev, 0)
 // returns ZERO_SIZE_PTR from ~v5.10 (sizes are not modelled).

@@ -17,7 +17,7 @@
 // reader is only where its outermost section begins and ends. A grace period's start and a
 // section's end commute (the grace period cannot end before either), so they do not conflict.
 //
-// Approximations (said so in the lead's report): the kernel runs callbacks queued on one CPU in
+// Approximations: the kernel runs callbacks queued on one CPU in
 // order; here each callback is its own thread, so callbacks of different call_rcu() calls may
 // run in any order once their grace periods have ended. rcu_barrier() is not modelled.
 
@@ -51,8 +51,6 @@ export class rcu_task {
  * preempt_disable() to its last unlock: the shared object that grace periods wait on.
  */
 export class rcu_read_section {
-  /** rcu_state.gp_seq when the section began: grace periods numbered above it wait for it. */
-  gp_seq = 0;
   open = false;
   constructor(readonly task: rcu_task) {}
 }
@@ -117,7 +115,6 @@ function enter(t: rcu_task, field: 'rcu_read_lock_nesting' | 'preempt_count'): v
     if (!sec) throw new Error(`${t.comm} entered an RCU read-side section in a step that did not list task_access()`);
     const st = rcu_state_of();
     t.next_section = null;
-    sec.gp_seq = st.gp_seq;
     sec.open = true;
     st.open.add(sec);
     t.section = sec;
