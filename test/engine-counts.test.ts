@@ -5,7 +5,7 @@ import { explore, type ExploreOptions } from '../src/engine/explore.js';
 import type { Program, World } from '../src/engine/execution.js';
 import { Failure, type Gen, spawn, join, fault, report } from '../src/engine/ops.js';
 import { EXAMPLES } from '../src/examples/scenarios.js';
-import { Cell, fetchAdd, load, store, waitFor } from '../src/examples/toy.js';
+import { add, Cell, fetchAdd, load, store, waitFor } from '../src/examples/toy.js';
 
 function program(build: () => World): Program {
   return { setup: build };
@@ -47,6 +47,27 @@ describe('hand-derived execution counts', () => {
     const r = dpor(p);
     expect(r.explored).toBe(2);
     expect(r.outcomes).toEqual(['1', '2']);
+  });
+
+  it('N commuting adds of one cell: one trace; with a reader, 2^N; as read-modify-writes, N!', () => {
+    for (const n of [2, 3, 4]) {
+      const adders = (withReader: boolean, commuting: boolean) =>
+        program(() => {
+          const x = new Cell('x');
+          let seen = -1;
+          const threads = Array.from({ length: n }, (_, i) => ({ name: `A${i}`, *body(): Gen<void> { if (commuting) yield* add(x, 1 << i); else yield* fetchAdd(x, 1 << i); } }));
+          if (withReader) threads.push({ name: 'R', *body(): Gen<void> { seen = yield* load(x); } });
+          return { threads, outcome: () => `${x.value}/${seen}` };
+        });
+      const alone = dpor(adders(false, true));
+      expect(alone.explored).toBe(1);
+      expect(alone.outcomes).toEqual([String((1 << n) - 1) + '/-1']);
+      const read = dpor(adders(true, true));
+      expect(read.explored).toBe(2 ** n);
+      expect(read.outcomes).toEqual(dfs(adders(true, true)).outcomes);
+      expect(read.outcomes!.length).toBe(2 ** n); // every subset of the adds seen by the reader
+      expect(dpor(adders(false, false)).explored).toBe(factorial(n));
+    }
   });
 
   it('N threads writing one cell: N! traces', () => {

@@ -269,10 +269,10 @@ export class Execution {
         return ann.access;
       case 'join': {
         const target = this.threads[ann.tid];
-        return target ? [{ obj: target.exitObj, write: false }] : [];
+        return target ? [{ obj: target.exitObj, kind: 'read' }] : [];
       }
       case 'exit':
-        return [{ obj: t.exitObj, write: true }];
+        return [{ obj: t.exitObj, kind: 'write' }];
     }
   }
 

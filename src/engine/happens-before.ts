@@ -1,12 +1,13 @@
 // Happens-before over the events of one execution, and the races between them.
 //
-// Two events conflict when they touch one object and at least one writes it. Happens-before
+// Two events conflict when they touch one object and at least one writes it, or one reads it
+// and the other updates it (two updates commute, see AccessKind). Happens-before
 // is the transitive closure of program order, spawn order and conflict order, kept as vector
 // clocks. A race is a pair of conflicting events of different threads with no happens-before
 // path between them other than their direct conflict: reversing it gives a different
 // Mazurkiewicz trace (Abdulla et al., "Source Sets", JACM 2017).
 
-import type { Access } from './ops.js';
+import { type Access, type AccessKind, combined, conflicting } from './ops.js';
 
 export interface HbEvent {
   readonly tid: number;
@@ -25,6 +26,7 @@ export interface Race {
 interface ObjectHistory {
   lastWrite: number;
   readsSinceWrite: number[];
+  updatesSinceWrite: number[];
 }
 
 export class HappensBefore {
@@ -52,14 +54,17 @@ export class HappensBefore {
     this.preds[i] = preds;
     this.conflictPreds[i] = conflicts;
     this.lastOfThread.set(e.tid, i);
-    for (const [obj, isWrite] of mergeAccess(e.access)) {
+    for (const [obj, kind] of mergeAccess(e.access)) {
       let h = this.objects.get(obj);
-      if (!h) this.objects.set(obj, (h = { lastWrite: -1, readsSinceWrite: [] }));
-      if (isWrite) {
+      if (!h) this.objects.set(obj, (h = { lastWrite: -1, readsSinceWrite: [], updatesSinceWrite: [] }));
+      if (kind === 'write') {
         h.lastWrite = i;
         h.readsSinceWrite = [];
-      } else {
+        h.updatesSinceWrite = [];
+      } else if (kind === 'read') {
         h.readsSinceWrite.push(i);
+      } else {
+        h.updatesSinceWrite.push(i);
       }
     }
   }
@@ -84,20 +89,21 @@ export class HappensBefore {
     if (prev !== undefined) all.push(prev);
     const spawn = prev === undefined && e.spawnedAt >= 0 ? e.spawnedAt : -1;
     if (spawn >= 0) all.push(spawn);
-    const conflicting = new Set<number>();
-    for (const [obj, isWrite] of mergeAccess(e.access)) {
+    const conflictSet = new Set<number>();
+    for (const [obj, kind] of mergeAccess(e.access)) {
       const h = this.objects.get(obj);
       if (!h) continue;
-      if (h.lastWrite >= 0) conflicting.add(h.lastWrite);
-      if (isWrite) for (const r of h.readsSinceWrite) conflicting.add(r);
+      if (h.lastWrite >= 0) conflictSet.add(h.lastWrite);
+      if (kind !== 'read') for (const r of h.readsSinceWrite) conflictSet.add(r);
+      if (kind !== 'update') for (const u of h.updatesSinceWrite) conflictSet.add(u);
     }
-    for (const c of conflicting) all.push(c);
+    for (const c of conflictSet) all.push(c);
     const preds = unique(all);
     const clock: number[] = [];
     for (const p of preds) joinInto(clock, this.clock[p]!);
     const local = (prev === undefined ? 0 : this.local[prev]!) + 1;
     clock[e.tid] = local;
-    const conflicts = [...conflicting].filter((c) => this.events[c]!.tid !== e.tid);
+    const conflicts = [...conflictSet].filter((c) => this.events[c]!.tid !== e.tid);
     return { preds, conflicts, clock, local };
   }
 
@@ -118,15 +124,21 @@ export class HappensBefore {
   }
 }
 
-/** Whether two footprints conflict: a shared object that at least one of them writes. */
+/** Whether two footprints conflict: a shared object that they touch in conflicting kinds. */
 export function dependent(a: readonly Access[], b: readonly Access[]): boolean {
-  for (const x of a) for (const y of b) if (x.obj === y.obj && (x.write || y.write)) return true;
+  // Pairwise on the kinds as listed: a footprint that reads and updates one object conflicts
+  // with every access of it, as the write it amounts to does.
+  for (const x of a) for (const y of b) if (x.obj === y.obj && conflicting(x.kind, y.kind)) return true;
   return false;
 }
 
-function mergeAccess(access: readonly Access[]): Map<unknown, boolean> {
-  const m = new Map<unknown, boolean>();
-  for (const a of access) m.set(a.obj, (m.get(a.obj) ?? false) || a.write);
+/** One kind per object a footprint touches (a step that reads and updates an object writes it). */
+function mergeAccess(access: readonly Access[]): Map<unknown, AccessKind> {
+  const m = new Map<unknown, AccessKind>();
+  for (const a of access) {
+    const k = m.get(a.obj);
+    m.set(a.obj, k === undefined ? a.kind : combined(k, a.kind));
+  }
   return m;
 }
 

@@ -9,10 +9,19 @@
 //
 // The engine knows nothing about what the objects are; it only compares them by identity.
 
+/**
+ * How a step touches an object. An `update` is a modification whose result the step does not
+ * use, such as an atomic add (`atomic_long_add`, `this_cpu_inc`, `page_ref_inc`): two updates
+ * of one object commute, so they do not conflict with each other; an update conflicts with a
+ * read and with a write. A step that uses the value it changes (`atomic_dec_and_test`,
+ * `cmpxchg`) writes.
+ */
+export type AccessKind = 'read' | 'write' | 'update';
+
 /** One shared object touched by a step. `obj` is compared by identity (objects or strings). */
 export interface Access {
   readonly obj: unknown;
-  readonly write: boolean;
+  readonly kind: AccessKind;
 }
 
 /** Announces the next atomic step and what it touches. */
@@ -123,8 +132,20 @@ export class Failure extends Error {
   }
 }
 
-export const read = (obj: unknown): Access => ({ obj, write: false });
-export const write = (obj: unknown): Access => ({ obj, write: true });
+export const read = (obj: unknown): Access => ({ obj, kind: 'read' });
+export const write = (obj: unknown): Access => ({ obj, kind: 'write' });
+/** A commuting modification whose result the step does not use (see AccessKind). */
+export const update = (obj: unknown): Access => ({ obj, kind: 'update' });
+
+/** Whether two accesses of one object conflict: not both reads, and not both updates. */
+export function conflicting(a: AccessKind, b: AccessKind): boolean {
+  return a === 'write' || b === 'write' || a !== b;
+}
+
+/** The one kind a step touching an object in kinds `a` and `b` has: the same, or a write. */
+export function combined(a: AccessKind, b: AccessKind): AccessKind {
+  return a === b ? a : 'write';
+}
 
 /** Announces an atomic step touching `access`. */
 export function* step(label: string, ...access: Access[]): Gen<void> {

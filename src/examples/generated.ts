@@ -1,15 +1,18 @@
 // Small concurrent programs described as data, for the differential test of DPOR against
-// exhaustive DFS: threads of reads, writes, read-modify-writes, locked sections, blocking
-// waits, choices and fault points over a few shared cells.
+// exhaustive DFS: threads of reads, writes, read-modify-writes, commuting adds, locked
+// sections, blocking waits, choices, fault points and spawned children (joined at the end of
+// their parent) over a few shared cells.
 
 import type { Program } from '../engine/execution.js';
-import { choose, fault, type Gen } from '../engine/ops.js';
-import { acquire, Cell, fetchAdd, load, Lock, release, store, waitFor } from './toy.js';
+import { choose, fault, type Gen, join, spawn } from '../engine/ops.js';
+import { acquire, add, Cell, fetchAdd, load, Lock, release, store, waitFor } from './toy.js';
 
 export type Instr =
   | { readonly k: 'read'; readonly cell: number }
   | { readonly k: 'write'; readonly cell: number; readonly value: number }
   | { readonly k: 'rmw'; readonly cell: number }
+  | { readonly k: 'add'; readonly cell: number }
+  | { readonly k: 'fork'; readonly body: readonly Instr[] }
   | { readonly k: 'wait'; readonly cell: number; readonly value: number }
   | { readonly k: 'choose'; readonly cell: number }
   | { readonly k: 'fault' }
@@ -24,7 +27,11 @@ export interface GeneratedProgram {
 /** The number of atomic steps a thread takes at most. */
 export function stepsOf(instrs: readonly Instr[]): number {
   let n = 0;
-  for (const i of instrs) n += i.k === 'locked' ? 2 + stepsOf(i.body) : i.k === 'choose' || i.k === 'fault' ? (i.k === 'choose' ? 1 : 0) : 1;
+  for (const i of instrs) {
+    if (i.k === 'locked') n += 2 + stepsOf(i.body);
+    else if (i.k === 'fork') n += 2 + stepsOf(i.body); // the child's steps, its exit, the join
+    else if (i.k !== 'fault') n += 1;
+  }
   return n;
 }
 
@@ -33,19 +40,39 @@ export function generatedProgram(g: GeneratedProgram): Program {
     setup() {
       const cells = Array.from({ length: g.cells }, (_, i) => new Cell(`c${i}`));
       const locks = Array.from({ length: g.locks }, (_, i) => new Lock(`L${i}`));
-      const seen: string[][] = g.threads.map(() => []);
-      function* run(instrs: readonly Instr[], me: number): Gen<boolean> {
+      // What each thread saw, by a name that does not depend on the schedule: a child is named
+      // after its parent and its place there, not after the order in which threads spawned.
+      const seen = new Map<number, string[]>();
+      const saw = (me: number, what: string): void => {
+        const s = seen.get(me);
+        if (s) s.push(what);
+        else seen.set(me, [what]);
+      };
+      function* thread(instrs: readonly Instr[], me: number): Gen<void> {
+        const children: number[] = [];
+        yield* run(instrs, me, children);
+        for (const c of children) yield* join(c);
+      }
+      function* run(instrs: readonly Instr[], me: number, children: number[]): Gen<boolean> {
         for (const i of instrs) {
           switch (i.k) {
             case 'read':
-              seen[me]!.push(`r${i.cell}=${yield* load(cells[i.cell]!)}`);
+              saw(me, `r${i.cell}=${yield* load(cells[i.cell]!)}`);
               break;
             case 'write':
               yield* store(cells[i.cell]!, i.value);
               break;
             case 'rmw':
-              seen[me]!.push(`a${i.cell}=${yield* fetchAdd(cells[i.cell]!, 1)}`);
+              saw(me, `a${i.cell}=${yield* fetchAdd(cells[i.cell]!, 1)}`);
               break;
+            case 'add':
+              yield* add(cells[i.cell]!, 1);
+              break;
+            case 'fork': {
+              const child = me * 10 + children.length + 1;
+              children.push(yield* spawn(`T${child}`, () => thread(i.body, child)));
+              break;
+            }
             case 'wait':
               yield* waitFor(cells[i.cell]!, i.value);
               break;
@@ -56,13 +83,13 @@ export function generatedProgram(g: GeneratedProgram): Program {
             }
             case 'fault':
               if (yield* fault('step')) {
-                seen[me]!.push('failed');
+                saw(me, 'failed');
                 return false;
               }
               break;
             case 'locked': {
               yield* acquire(locks[i.lock]!, me);
-              const ok = yield* run(i.body, me);
+              const ok = yield* run(i.body, me, children);
               yield* release(locks[i.lock]!);
               if (!ok) return false;
               break;
@@ -73,12 +100,10 @@ export function generatedProgram(g: GeneratedProgram): Program {
       }
       return {
         threads: g.threads.map((instrs, me) => ({
-          name: `T${me}`,
-          *body() {
-            yield* run(instrs, me);
-          },
+          name: `T${me + 1}`,
+          body: () => thread(instrs, me + 1),
         })),
-        outcome: () => `${cells.map((c) => c.value).join(',')}|${seen.map((s) => s.join(' ')).join('|')}`,
+        outcome: () => `${cells.map((c) => c.value).join(',')}|${[...seen].sort((a, b) => a[0] - b[0]).map(([t, s]) => `${t}:${s.join(' ')}`).join('|')}`,
       };
     },
   };

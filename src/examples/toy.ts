@@ -1,7 +1,7 @@
 // A tiny shared-memory vocabulary for engine-level programs: cells, locks and waits. Used by
 // the engine's tests, its benchmarks and the example programs of the command.
 
-import { block, type Gen, read, step, write } from '../engine/ops.js';
+import { block, type Gen, read, step, update, write } from '../engine/ops.js';
 
 export class Cell {
   constructor(
@@ -26,6 +26,12 @@ export function* fetchAdd(c: Cell, d: number): Gen<number> {
   const old = c.value;
   c.value += d;
   return old;
+}
+
+/** An atomic add whose result is not used (atomic_add): commutes with other adds. */
+export function* add(c: Cell, d: number): Gen<void> {
+  yield* step(`${c.name} += ${d} (result unused)`, update(c));
+  c.value += d;
 }
 
 export class Lock {

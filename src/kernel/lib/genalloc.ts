@@ -23,7 +23,7 @@
 // (modelled as kzalloc everywhere: a fault point either way); addr_in_gen_pool() is renamed
 // gen_pool_has_addr() in v5.5 (both names are provided on every tree).
 
-import { frame, type Gen, read, step, write } from '../../engine/ops.js';
+import { frame, type Gen, read, step, update, write } from '../../engine/ops.js';
 import { BUG, BUG_ON } from '../include/asm-generic/bug.js';
 import { ERR_PTR, type ErrPtr } from '../include/linux/err.js';
 import { gen_pool, gen_pool_chunk, type genpool_algo_t, type genpool_data_align, type ptr_ref } from '../include/linux/genalloc.js';
@@ -306,7 +306,8 @@ function* alloc_body(pool: gen_pool, size: number, algo: genpool_algo_t, data: u
 
     addr = chunk.start_addr + shl(start_bit, order);
     const rounded = shl(nbits, order);
-    yield* step('atomic_long_sub(size, &chunk->avail)', write(chunk.avail));
+    // atomic_long_sub() returns nothing: it commutes with the other allocations' subs and the frees' adds.
+    yield* step('atomic_long_sub(size, &chunk->avail)', update(chunk.avail));
     chunk.avail.counter -= rounded;
     if (owner) owner.value = chunk.owner;
     break;
@@ -351,7 +352,8 @@ function* free_body(pool: gen_pool, addr: number, size: number, owner: ptr_ref |
       const remain = yield* bitmap_clear_ll(chunk.bits, start_bit, nbits);
       BUG_ON(remain !== 0, `${WHERE} ${where}`, 'BUG_ON(remain)');
       const rounded = shl(nbits, order);
-      yield* step('atomic_long_add(size, &chunk->avail)', write(chunk.avail));
+      // atomic_long_add() returns nothing: a commuting update of chunk->avail.
+      yield* step('atomic_long_add(size, &chunk->avail)', update(chunk.avail));
       chunk.avail.counter += rounded;
       if (owner) owner.value = chunk.owner;
       yield* rcu_read_unlock();

@@ -22,7 +22,7 @@
 // Plain read-modify-writes of ref->percpu_count_ptr (`|=`, `&=`) are a load step and a store
 // step: the RCU callback of v5.3+ stores to the word without the lock (__percpu_ref_exit).
 
-import { block, Failure, fault, frame, type Gen, read, step, write } from '../../engine/ops.js';
+import { block, Failure, fault, frame, type Gen, read, step, update, write } from '../../engine/ops.js';
 import { BUG_ON, WARN_ON_ONCE, WARN_ONCE } from '../include/asm-generic/bug.js';
 import { ENOMEM } from '../include/uapi/errno.js';
 import type { gfp_t } from '../include/linux/gfp.js';
@@ -245,7 +245,9 @@ const percpu_ref_switch_to_atomic_rcu = frame('percpu_ref_switch_to_atomic_rcu',
   if (!now) throw new Failure('panic', `BUG: unable to handle page fault: per_cpu_ptr() of a bad per-CPU pointer of ${ref.name} in percpu_ref_switch_to_atomic_rcu`);
   let count = 0n;
   for (const s of now.slots) count = u64(count + s.value);
-  yield* step('atomic_long_add((long)count - PERCPU_COUNT_BIAS, &ref->count)', write(data.count));
+  // atomic_long_add() returns nothing: it commutes with the atomic-mode gets (atomic_long_add)
+  // that may already have reached ref->count; the read below is what conflicts.
+  yield* step('atomic_long_add((long)count - PERCPU_COUNT_BIAS, &ref->count)', update(data.count));
   data.count.counter = s64(data.count.counter + s64(count - PERCPU_COUNT_BIAS));
   yield* step('atomic_long_read(&ref->count) <= 0', read(data.count), read(data));
   const value = data.count.counter;
@@ -300,7 +302,8 @@ const __percpu_ref_switch_to_percpu = frame('__percpu_ref_switch_to_percpu', fun
   BUG_ON((word & ~__PERCPU_REF_ATOMIC_DEAD) === 0n, `${FILE}:__percpu_ref_switch_to_percpu`, 'BUG_ON(!percpu_count)');
   if (!(word & __PERCPU_REF_ATOMIC)) return;
   if (v53_era() && (yield* WARN_ON_ONCE(!data.allow_reinit, `${FILE} __percpu_ref_switch_to_percpu`, 'WARN_ON_ONCE(!ref->data->allow_reinit)'))) return;
-  yield* step('atomic_long_add(PERCPU_COUNT_BIAS, &ref->count)', write(data.count));
+  // atomic_long_add() returns nothing: a commuting update of ref->count.
+  yield* step('atomic_long_add(PERCPU_COUNT_BIAS, &ref->count)', update(data.count));
   data.count.counter = s64(data.count.counter + PERCPU_COUNT_BIAS);
   if (!area) throw new Failure('panic', `BUG: unable to handle page fault: per_cpu_ptr() of a bad per-CPU pointer of ${ref.name} in __percpu_ref_switch_to_percpu`);
   yield* step('for_each_possible_cpu(cpu) *per_cpu_ptr(percpu_count, cpu) = 0', ...area.slots.map((s) => write(s)));

@@ -11,7 +11,7 @@
 // reader of these trees also sees as 0; set_page_count_as_frozen()/set_page_count_frozen() of the
 // newest tree store 0.
 
-import { frame, type Gen, read, step, write } from '../../../engine/ops.js';
+import { frame, type Gen, read, step, update, write } from '../../../engine/ops.js';
 import { type folio, type page, refcount_obj } from './mm_types.js';
 
 /** page_ref_count(page): atomic_read(&page->_refcount). */
@@ -65,31 +65,36 @@ export const set_page_count_frozen = frame('set_page_count_frozen', function* (p
 
 /** page_ref_add(page, nr). */
 export const page_ref_add = frame('page_ref_add', function* (p: page, nr: number): Gen<void> {
-  yield* step(`atomic_add(${nr}, &page->_refcount)`, write(refcount_obj(p)));
+  // atomic_add() returns nothing: an update that commutes with other adds and subs.
+  yield* step(`atomic_add(${nr}, &page->_refcount)`, update(refcount_obj(p)));
   p._refcount.counter += nr;
 });
 
 /** page_ref_sub(page, nr). */
 export const page_ref_sub = frame('page_ref_sub', function* (p: page, nr: number): Gen<void> {
-  yield* step(`atomic_sub(${nr}, &page->_refcount)`, write(refcount_obj(p)));
+  // atomic_sub() returns nothing: a commuting update.
+  yield* step(`atomic_sub(${nr}, &page->_refcount)`, update(refcount_obj(p)));
   p._refcount.counter -= nr;
 });
 
 /** page_ref_inc(page). */
 export const page_ref_inc = frame('page_ref_inc', function* (p: page): Gen<void> {
-  yield* step('atomic_inc(&page->_refcount)', write(refcount_obj(p)));
+  // atomic_inc() returns nothing: a commuting update.
+  yield* step('atomic_inc(&page->_refcount)', update(refcount_obj(p)));
   p._refcount.counter += 1;
 });
 
 /** folio_ref_inc(folio). */
 export const folio_ref_inc = frame('folio_ref_inc', function* (f: folio): Gen<void> {
-  yield* step('atomic_inc(&folio->_refcount)', write(refcount_obj(f)));
+  // atomic_inc() returns nothing: a commuting update.
+  yield* step('atomic_inc(&folio->_refcount)', update(refcount_obj(f)));
   f._refcount.counter += 1;
 });
 
 /** page_ref_dec(page). */
 export const page_ref_dec = frame('page_ref_dec', function* (p: page): Gen<void> {
-  yield* step('atomic_dec(&page->_refcount)', write(refcount_obj(p)));
+  // atomic_dec() returns nothing: a commuting update.
+  yield* step('atomic_dec(&page->_refcount)', update(refcount_obj(p)));
   p._refcount.counter -= 1;
 });
 

@@ -30,7 +30,7 @@
 // rcu_read_unlock() into the step that touches the counter (only moving the thread-local
 // nesting change next to the section's first/last shared access), so each is two steps.
 
-import { type Access, frame, type Gen, read, step, write } from '../../../engine/ops.js';
+import { type Access, frame, type Gen, read, step, update, write } from '../../../engine/ops.js';
 import { panic, WARN_ON_ONCE } from '../asm-generic/bug.js';
 import { machine, patched, smp_processor_id } from '../../machine.js';
 import {
@@ -204,7 +204,9 @@ function* this_cpu_add(ref: percpu_ref, t: rcu_task, m: Mode, nr: bigint, op: st
   const area = area_of(m.word);
   if (!area) panic(`BUG: unable to handle page fault: ${op} on a bad per-CPU pointer of ${ref.name}`);
   const slot = area.slots[cpu];
-  yield* step(`${op}(*percpu_count)${exit ? `; ${unlockName()}()` : ''}`, write(slot), ...(exit ? exit_access(t) : []));
+  // this_cpu_add()/this_cpu_sub()/this_cpu_inc() return nothing: threads sharing a CPU update
+  // its counter in commuting steps; the atomic switch's sum reads it.
+  yield* step(`${op}(*percpu_count)${exit ? `; ${unlockName()}()` : ''}`, update(slot), ...(exit ? exit_access(t) : []));
   slot.value = u64(slot.value + nr);
   if (exit) rcu_exit(t);
 }
@@ -225,7 +227,8 @@ export const percpu_ref_get_many = frame('percpu_ref_get_many', function* (ref: 
   const m = yield* ref_mode(ref, t, true);
   if (m.percpu) return yield* this_cpu_add(ref, t, m, BigInt(nr), 'this_cpu_add', true);
   const count = count_of(m, 'percpu_ref_get_many');
-  yield* step(`atomic_long_add(${nr}, &count); ${unlockName()}()`, write(count), ...exit_access(t));
+  // atomic_long_add() returns nothing: a commuting update of ref->count.
+  yield* step(`atomic_long_add(${nr}, &count); ${unlockName()}()`, update(count), ...exit_access(t));
   count.counter = s64(count.counter + BigInt(nr));
   rcu_exit(t);
 });
