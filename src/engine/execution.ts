@@ -2,7 +2,7 @@
 // Strategies drive it by picking which enabled thread takes the next step and which value
 // each choice gets; the execution itself makes no decisions.
 
-import { type Access, type Announcement, type ChooseOp, Failure, type Op, type Thread } from './ops.js';
+import { type Access, type Announcement, type ChooseOp, Failure, type Gen, type Op, type Thread } from './ops.js';
 
 /** A thread the world starts with. */
 export interface ThreadSpec {
@@ -77,7 +77,8 @@ function frames(f: Frame | null): string[] {
 interface ThreadState {
   readonly tid: number;
   readonly name: string;
-  readonly gen: Thread;
+  /** The thread's body at the bottom, then one generator per framed call in progress. */
+  readonly gens: Gen<unknown>[];
   stack: Frame | null;
   /** What the thread does when next scheduled; undefined once finished. */
   pending: Announcement | undefined;
@@ -127,6 +128,8 @@ export class Execution {
   outcome: string | undefined;
   private readonly world: World;
   private notes: string[] = [];
+  /** The enabled threads of the current state, once asked for; cleared by every step. */
+  private enabledNow: readonly number[] | undefined;
   private readonly recordTrace: boolean;
 
   constructor(
@@ -141,10 +144,12 @@ export class Execution {
     if (this.status === 'running' && this.enabled().length === 0) this.finish();
   }
 
-  /** Threads that could take a step now, in id order. */
-  enabled(): number[] {
+  /** Threads that could take a step now, in id order (computed once per state). */
+  enabled(): readonly number[] {
+    if (this.enabledNow) return this.enabledNow;
     const out: number[] = [];
     for (const t of this.threads) if (t.pending && this.isReady(t.pending)) out.push(t.tid);
+    this.enabledNow = out;
     return out;
   }
 
@@ -169,6 +174,7 @@ export class Execution {
     if (this.status !== 'running') throw new Error('execution is over');
     if (!t?.pending || !this.isReady(t.pending)) throw new Error(`thread ${tid} is not enabled`);
     this.decisions.push(tid);
+    this.enabledNow = undefined;
     const ann = t.pending;
     const eventIndex = this.events.length;
     this.events.push({
@@ -279,25 +285,51 @@ export class Execution {
   private createThread(name: string, body: () => Thread, joinable: boolean, spawnedAt: number): number {
     const tid = this.threads.length;
     const gen = guard(`creating thread ${name}`, body);
-    const t: ThreadState = { tid, name, gen, stack: null, pending: undefined, pendingStack: null, finished: false, joinable, exitObj: { thread: tid }, spawnedAt, steps: 0 };
+    const t: ThreadState = { tid, name, gens: [gen], stack: null, pending: undefined, pendingStack: null, finished: false, joinable, exitObj: { thread: tid }, spawnedAt, steps: 0 };
     this.threads.push(t);
     this.advance(t, spawnedAt);
     return tid;
   }
 
-  /** Runs thread `t` up to its next announcement, answering immediate operations on the way. */
+  /**
+   * Runs thread `t` up to its next announcement, answering immediate operations on the way. A
+   * framed call's generator is pushed on the thread's stack of generators and driven directly;
+   * its result, or its exception, goes back to the caller.
+   */
   private advance(t: ThreadState, eventIndex: number): void {
+    const gens = t.gens;
     let input: unknown = undefined;
+    let thrown = false;
+    let exception: unknown = undefined;
+    /** The call stack where an exception was first thrown, while it unwinds. */
+    let thrownAt: Frame | null = null;
     for (;;) {
-      let r: IteratorResult<Op, void>;
+      const top = gens[gens.length - 1]!;
+      let r: IteratorResult<Op, unknown>;
       try {
-        r = t.gen.next(input);
+        r = thrown ? top.throw(exception) : top.next(input);
       } catch (e) {
+        if (!thrown) thrownAt = t.stack;
+        if (gens.length > 1) {
+          gens.pop();
+          t.stack = t.stack?.parent ?? null;
+          thrown = true;
+          exception = e;
+          continue;
+        }
+        t.stack = thrownAt;
         this.threadThrew(t, e);
         return;
       }
+      thrown = false;
       input = undefined;
       if (r.done) {
+        if (gens.length > 1) {
+          gens.pop();
+          t.stack = t.stack?.parent ?? null;
+          input = r.value;
+          continue;
+        }
         t.pending = t.joinable ? { op: 'exit' } : undefined;
         t.pendingStack = null;
         t.finished = !t.joinable;
@@ -312,11 +344,9 @@ export class Execution {
           t.pending = op;
           t.pendingStack = t.stack;
           return;
-        case 'enter':
+        case 'call':
+          gens.push(op.gen);
           t.stack = { fn: op.fn, parent: t.stack };
-          break;
-        case 'leave':
-          t.stack = t.stack?.parent ?? null;
           break;
         case 'choose': {
           if (!Number.isInteger(op.options) || op.options < 1) throw new ModelError(`thread ${t.name}: choice '${op.label}' has ${op.options} options`);
@@ -325,23 +355,23 @@ export class Execution {
           if (allowed > 1) this.decisions.push(value);
           if (op.fault && value !== 0) {
             this.faultsUsed++;
-            this.notes.push(`fault injected: ${op.label} fails`);
+            if (this.recordTrace) this.notes.push(`fault injected: ${op.label} fails`);
           } else if (!op.fault && op.options > 1) {
-            this.notes.push(`${op.label} = ${value}`);
+            if (this.recordTrace) this.notes.push(`${op.label} = ${value}`);
           }
           input = value;
           break;
         }
         case 'spawn':
           input = this.createThread(op.name, op.body, true, eventIndex);
-          this.notes.push(`starts ${op.name}`);
+          if (this.recordTrace) this.notes.push(`starts ${op.name}`);
           break;
         case 'report':
-          this.notes.push(`${op.kind}: ${op.title}`);
+          if (this.recordTrace) this.notes.push(`${op.kind}: ${op.title}`);
           this.addFinding(op.kind, op.title, t, false);
           break;
         case 'log':
-          this.notes.push(op.text);
+          if (this.recordTrace) this.notes.push(op.text);
           break;
         case 'self':
           input = { tid: t.tid, name: t.name };

@@ -1,13 +1,14 @@
 // Happens-before over the events of one execution, and the races between them.
 //
 // Two events conflict when they touch one object and at least one writes it, or one reads it
-// and the other updates it (two updates commute, see AccessKind). Happens-before
-// is the transitive closure of program order, spawn order and conflict order, kept as vector
-// clocks. A race is a pair of conflicting events of different threads with no happens-before
-// path between them other than their direct conflict: reversing it gives a different
-// Mazurkiewicz trace (Abdulla et al., "Source Sets", JACM 2017).
+// and the other updates it (two updates commute, see AccessKind). Happens-before is the
+// transitive closure of program order, spawn order and conflict order, kept as vector clocks.
+// A race is a pair of conflicting events of different threads with no happens-before path
+// between them other than their direct conflict: reversing it gives a different Mazurkiewicz
+// trace (Abdulla, Aronis, Jonsson, Sagonas, "Source Sets", JACM 2017).
 
 import { type Access, type AccessKind, combined, conflicting } from './ops.js';
+import { VectorClock } from './vector-clock.js';
 
 export interface HbEvent {
   readonly tid: number;
@@ -29,16 +30,23 @@ interface ObjectHistory {
   updatesSinceWrite: number[];
 }
 
+interface Ordering {
+  /** The events it is directly ordered after: program, spawn and conflict order. */
+  readonly preds: readonly number[];
+  /** Of those, the direct conflicts with other threads: the race candidates. */
+  readonly conflicts: readonly number[];
+  readonly clock: VectorClock;
+  readonly local: number;
+}
+
 export class HappensBefore {
-  /** clock[e][t]: how many events of thread t happen before or at e. */
-  readonly clock: number[][] = [];
+  /** clock[e]: the events of each thread that happen before or at e. */
+  readonly clock: VectorClock[] = [];
   /** local[e]: e's position in its thread, from 1. */
   readonly local: number[] = [];
-  /** The events each event is directly ordered after (program, spawn, or conflict order). */
-  private readonly preds: number[][] = [];
-  /** Of `preds`, those that are direct conflicts with other threads: race candidates. */
-  private readonly conflictPreds: number[][] = [];
-  private readonly lastOfThread = new Map<number, number>();
+  private readonly preds: (readonly number[])[] = [];
+  private readonly conflictPreds: (readonly number[])[] = [];
+  private readonly lastOfThread: number[] = [];
   private readonly objects = new Map<unknown, ObjectHistory>();
 
   constructor(readonly events: HbEvent[]) {
@@ -48,13 +56,13 @@ export class HappensBefore {
   /** Adds event `i` of `events` (which must be the next one). */
   add(i: number): void {
     const e = this.events[i]!;
-    const { preds, conflicts, clock, local } = this.order(e);
-    this.local[i] = local;
-    this.clock[i] = clock;
-    this.preds[i] = preds;
-    this.conflictPreds[i] = conflicts;
-    this.lastOfThread.set(e.tid, i);
-    for (const [obj, kind] of mergeAccess(e.access)) {
+    const o = this.order(e);
+    this.local[i] = o.local;
+    this.clock[i] = o.clock;
+    this.preds[i] = o.preds;
+    this.conflictPreds[i] = o.conflicts;
+    this.lastOfThread[e.tid] = i;
+    forEachObject(e.access, (obj, kind) => {
       let h = this.objects.get(obj);
       if (!h) this.objects.set(obj, (h = { lastWrite: -1, readsSinceWrite: [], updatesSinceWrite: [] }));
       if (kind === 'write') {
@@ -66,50 +74,26 @@ export class HappensBefore {
       } else {
         h.updatesSinceWrite.push(i);
       }
-    }
+    });
   }
 
   /**
    * The races a step that has not been taken (a thread's pending announcement) would be in,
    * were it taken now; and its clock, to tell which events it would be ordered after.
    */
-  pendingRaces(e: HbEvent): { races: number[]; clock: number[] } {
-    const { preds, conflicts, clock } = this.order(e);
-    return { races: conflicts.filter((c) => !preds.some((p) => p !== c && this.hb(c, p))), clock };
+  pendingRaces(e: HbEvent): { races: number[]; clock: VectorClock } {
+    const o = this.order(e);
+    return { races: o.conflicts.filter((c) => !o.preds.some((p) => p !== c && this.hb(c, p))), clock: o.clock };
   }
 
   /** Whether event a happens before a step whose clock is `clock`. */
-  hbClock(a: number, clock: readonly number[]): boolean {
-    return (clock[this.events[a]!.tid] ?? 0) >= this.local[a]!;
-  }
-
-  private order(e: HbEvent): { preds: number[]; conflicts: number[]; clock: number[]; local: number } {
-    const all: number[] = [];
-    const prev = this.lastOfThread.get(e.tid);
-    if (prev !== undefined) all.push(prev);
-    const spawn = prev === undefined && e.spawnedAt >= 0 ? e.spawnedAt : -1;
-    if (spawn >= 0) all.push(spawn);
-    const conflictSet = new Set<number>();
-    for (const [obj, kind] of mergeAccess(e.access)) {
-      const h = this.objects.get(obj);
-      if (!h) continue;
-      if (h.lastWrite >= 0) conflictSet.add(h.lastWrite);
-      if (kind !== 'read') for (const r of h.readsSinceWrite) conflictSet.add(r);
-      if (kind !== 'update') for (const u of h.updatesSinceWrite) conflictSet.add(u);
-    }
-    for (const c of conflictSet) all.push(c);
-    const preds = unique(all);
-    const clock: number[] = [];
-    for (const p of preds) joinInto(clock, this.clock[p]!);
-    const local = (prev === undefined ? 0 : this.local[prev]!) + 1;
-    clock[e.tid] = local;
-    const conflicts = [...conflictSet].filter((c) => this.events[c]!.tid !== e.tid);
-    return { preds, conflicts, clock, local };
+  hbClock(a: number, clock: VectorClock): boolean {
+    return clock.includes(this.events[a]!.tid, this.local[a]!);
   }
 
   /** Whether event a happens before (or is) event b. */
   hb(a: number, b: number): boolean {
-    return (this.clock[b]![this.events[a]!.tid] ?? 0) >= this.local[a]!;
+    return this.clock[b]!.includes(this.events[a]!.tid, this.local[a]!);
   }
 
   /** The races in which event i is the later event. */
@@ -122,6 +106,31 @@ export class HappensBefore {
     }
     return out;
   }
+
+  private order(e: HbEvent): Ordering {
+    const preds: number[] = [];
+    const prev = this.lastOfThread[e.tid];
+    if (prev !== undefined) preds.push(prev);
+    else if (e.spawnedAt >= 0) preds.push(e.spawnedAt);
+    const conflicts: number[] = [];
+    const addConflict = (c: number): void => {
+      if (preds.includes(c)) return;
+      preds.push(c);
+      if (this.events[c]!.tid !== e.tid) conflicts.push(c);
+    };
+    forEachObject(e.access, (obj, kind) => {
+      const h = this.objects.get(obj);
+      if (!h) return;
+      if (h.lastWrite >= 0) addConflict(h.lastWrite);
+      if (kind !== 'read') for (const r of h.readsSinceWrite) addConflict(r);
+      if (kind !== 'update') for (const u of h.updatesSinceWrite) addConflict(u);
+    });
+    const clock = new VectorClock();
+    for (const p of preds) clock.join(this.clock[p]!);
+    const local = (prev === undefined ? 0 : this.local[prev]!) + 1;
+    clock.set(e.tid, local);
+    return { preds, conflicts, clock, local };
+  }
 }
 
 /** Whether two footprints conflict: a shared object that they touch in conflicting kinds. */
@@ -132,20 +141,18 @@ export function dependent(a: readonly Access[], b: readonly Access[]): boolean {
   return false;
 }
 
-/** One kind per object a footprint touches (a step that reads and updates an object writes it). */
-function mergeAccess(access: readonly Access[]): Map<unknown, AccessKind> {
-  const m = new Map<unknown, AccessKind>();
-  for (const a of access) {
-    const k = m.get(a.obj);
-    m.set(a.obj, k === undefined ? a.kind : combined(k, a.kind));
+/**
+ * Calls `f` once per object a footprint touches, with one kind (a step that reads and updates
+ * an object writes it). Footprints are short: a scan beats building a map.
+ */
+function forEachObject(access: readonly Access[], f: (obj: unknown, kind: AccessKind) => void): void {
+  for (let i = 0; i < access.length; i++) {
+    const a = access[i]!;
+    let seenBefore = false;
+    for (let j = 0; j < i; j++) if (access[j]!.obj === a.obj) seenBefore = true;
+    if (seenBefore) continue;
+    let kind = a.kind;
+    for (let j = i + 1; j < access.length; j++) if (access[j]!.obj === a.obj) kind = combined(kind, access[j]!.kind);
+    f(a.obj, kind);
   }
-  return m;
-}
-
-function joinInto(into: number[], from: readonly number[]): void {
-  for (let t = 0; t < from.length; t++) if ((from[t] ?? 0) > (into[t] ?? 0)) into[t] = from[t]!;
-}
-
-function unique(xs: number[]): number[] {
-  return xs.length < 2 ? xs : [...new Set(xs)];
 }

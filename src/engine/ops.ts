@@ -67,15 +67,14 @@ export interface SpawnOp {
   readonly body: () => Thread;
 }
 
-/** Pushes a named frame on the thread's call stack (immediate). */
-export interface EnterOp {
-  readonly op: 'enter';
+/**
+ * Calls a named function (immediate): the engine runs `gen` on top of the thread's stack of
+ * generators, with `fn` as a frame of its call stack, and passes its result back to the caller.
+ */
+export interface CallOp {
+  readonly op: 'call';
   readonly fn: string;
-}
-
-/** Pops the top frame (immediate). */
-export interface LeaveOp {
-  readonly op: 'leave';
+  readonly gen: Gen<unknown>;
 }
 
 /** Records a non-fatal finding (a warning) and carries on (immediate). */
@@ -101,7 +100,7 @@ export interface ThreadIdentity {
   readonly name: string;
 }
 
-export type Op = StepOp | BlockOp | JoinOp | ChooseOp | SpawnOp | EnterOp | LeaveOp | ReportOp | LogOp | SelfOp;
+export type Op = StepOp | BlockOp | JoinOp | ChooseOp | SpawnOp | CallOp | ReportOp | LogOp | SelfOp;
 
 /** A pending announcement: what a thread will do when it is next scheduled. */
 export type Announcement = StepOp | BlockOp | JoinOp | ExitOp;
@@ -147,45 +146,84 @@ export function combined(a: AccessKind, b: AccessKind): AccessKind {
   return a === b ? a : 'write';
 }
 
+/**
+ * The iterator of an operation that model code delegates to with `yield*`: it yields `op` once
+ * and returns what the engine answered. A plain object rather than a generator, because a
+ * generator per step is a cost on the hot path.
+ */
+class Yield<R> {
+  private yielded = false;
+  constructor(
+    private readonly op: Op,
+    private readonly answer: (input: unknown) => R,
+  ) {}
+
+  next(input?: unknown): IteratorResult<Op, R> {
+    if (this.yielded) return { value: this.answer(input), done: true };
+    this.yielded = true;
+    return { value: this.op, done: false };
+  }
+
+  return(value: R): IteratorResult<Op, R> {
+    this.yielded = true;
+    return { value, done: true };
+  }
+
+  throw(e: unknown): IteratorResult<Op, R> {
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+const nothing = (): void => undefined;
+const asNumber = (v: unknown): number => v as number;
+
+function once<R>(op: Op, answer: (input: unknown) => R): Gen<R> {
+  return new Yield(op, answer) as unknown as Gen<R>;
+}
+
 /** Announces an atomic step touching `access`. */
-export function* step(label: string, ...access: Access[]): Gen<void> {
-  yield { op: 'step', label, access };
+export function step(label: string, ...access: Access[]): Gen<void> {
+  return once({ op: 'step', label, access }, nothing);
 }
 
 /** Announces a step that waits until `ready()` holds. */
-export function* block(label: string, waitsFor: string, ready: () => boolean, ...access: Access[]): Gen<void> {
-  yield { op: 'block', label, waitsFor, ready, access };
+export function block(label: string, waitsFor: string, ready: () => boolean, ...access: Access[]): Gen<void> {
+  return once({ op: 'block', label, waitsFor, ready, access }, nothing);
 }
 
 /** A nondeterministic choice among `options` values. */
-export function* choose(label: string, options: number): Gen<number> {
-  return (yield { op: 'choose', label, options, fault: false }) as number;
+export function choose(label: string, options: number): Gen<number> {
+  return once({ op: 'choose', label, options, fault: false }, asNumber);
 }
 
 /** A fault-injection point: true when this call is to fail. */
-export function* fault(label: string): Gen<boolean> {
-  return ((yield { op: 'choose', label, options: 2, fault: true }) as number) !== 0;
+export function fault(label: string): Gen<boolean> {
+  return once({ op: 'choose', label, options: 2, fault: true }, (v) => (v as number) !== 0);
 }
 
-export function* spawn(name: string, body: () => Thread): Gen<number> {
-  return (yield { op: 'spawn', name, body }) as number;
+export function spawn(name: string, body: () => Thread): Gen<number> {
+  return once({ op: 'spawn', name, body }, asNumber);
 }
 
-export function* join(tid: number): Gen<void> {
-  yield { op: 'join', tid };
+export function join(tid: number): Gen<void> {
+  return once({ op: 'join', tid }, nothing);
 }
 
-export function* report(kind: string, title: string): Gen<void> {
-  yield { op: 'report', kind, title };
+export function report(kind: string, title: string): Gen<void> {
+  return once({ op: 'report', kind, title }, nothing);
 }
 
 /** The running thread. */
-export function* self(): Gen<ThreadIdentity> {
-  return (yield { op: 'self' }) as ThreadIdentity;
+export function self(): Gen<ThreadIdentity> {
+  return once({ op: 'self' }, (v) => v as ThreadIdentity);
 }
 
-export function* log(text: string): Gen<void> {
-  yield { op: 'log', text };
+export function log(text: string): Gen<void> {
+  return once({ op: 'log', text }, nothing);
 }
 
 /**
@@ -193,55 +231,36 @@ export function* log(text: string): Gen<void> {
  * stack. Every step a thread takes is labelled with the frames it is in.
  */
 export function frame<A extends unknown[], R>(name: string, body: (...args: A) => Gen<R>): (...args: A) => Gen<R> {
-  const enter: EnterOp = { op: 'enter', fn: name };
   const framed = function (...args: A): Gen<R> {
-    return new Framed(enter, body(...args)) as unknown as Gen<R>;
+    return new Framed<R>({ op: 'call', fn: name, gen: body(...args) }) as unknown as Gen<R>;
   };
   Object.defineProperty(framed, 'name', { value: name });
   return framed;
 }
 
-const LEAVE: LeaveOp = { op: 'leave' };
-
 /**
- * The generator a framed call returns: enter, the body's operations, leave, the body's result.
- * A plain iterator rather than a wrapping generator, because `yield*` passes every operation
- * through each level of nesting and a generator level costs a resumption each time.
+ * The iterator a framed call returns to the caller's `yield*`: it hands the callee's generator
+ * to the engine in one call operation, and returns the callee's result when the engine passes
+ * it back. The engine drives the callee itself, so that an operation deep in a call stack
+ * reaches the engine in one resumption rather than through every level of `yield*`.
  */
 class Framed<R> {
-  private state: 0 | 1 | 2 | 3 = 0;
-  private result: R | undefined;
-  constructor(
-    private readonly enter: EnterOp,
-    private readonly inner: Gen<R>,
-  ) {}
+  private called = false;
+  constructor(private readonly call: CallOp) {}
 
-  next(input?: unknown): IteratorResult<Op, R> {
-    switch (this.state) {
-      case 0:
-        this.state = 1;
-        return { value: this.enter, done: false };
-      case 1: {
-        const r = this.inner.next(input);
-        if (!r.done) return r;
-        this.result = r.value;
-        this.state = 2;
-        return { value: LEAVE, done: false };
-      }
-      default:
-        this.state = 3;
-        return { value: this.result as R, done: true };
-    }
+  next(result?: unknown): IteratorResult<Op, R> {
+    if (this.called) return { value: result as R, done: true };
+    this.called = true;
+    return { value: this.call, done: false };
   }
 
   return(value: R): IteratorResult<Op, R> {
-    this.state = 3;
-    this.inner.return(value);
+    this.called = true;
     return { value, done: true };
   }
 
+  /** The callee threw and did not catch it: the exception goes on in the caller. */
   throw(e: unknown): IteratorResult<Op, R> {
-    if (this.state === 1) return this.inner.throw(e);
     throw e;
   }
 

@@ -1,0 +1,79 @@
+// What exploration found: findings de-duplicated by kind and site, each with how many
+// executions reached it and the shortest interleaving that did; and the counts of executions.
+
+import type { Execution, RawFinding, TraceStep } from './execution.js';
+
+export interface Finding {
+  readonly kind: string;
+  readonly title: string;
+  readonly site: string;
+  readonly thread: string;
+  readonly stack: readonly string[];
+  /** How many executions reached it. */
+  readonly count: number;
+  /** The shortest interleaving found that leads to it. */
+  readonly trace: readonly TraceStep[];
+  /** The decisions of that execution, for replay. */
+  readonly decisions: readonly number[];
+}
+
+export class Collector {
+  private readonly bySite = new Map<string, { f: RawFinding; count: number; trace: readonly TraceStep[]; decisions: readonly number[] }>();
+  readonly outcomes = new Set<string>();
+  explored = 0;
+  sleepBlocked = 0;
+  steps = 0;
+
+  /** `wholeRun` replays an execution's decisions with its trace recorded. */
+  constructor(private readonly wholeRun: (decisions: readonly number[]) => Execution) {}
+
+  add(exec: Execution, collectOutcomes: boolean): void {
+    if (exec.status === 'abandoned') {
+      this.sleepBlocked++;
+    } else {
+      this.explored++;
+      if (collectOutcomes && exec.outcome !== undefined) this.outcomes.add(exec.outcome);
+    }
+    this.steps += exec.events.length;
+    // A finding's interleaving and decisions come from replaying its execution with the trace
+    // recorded (exploration does not record it); an execution cut short is completed.
+    let whole: { trace: readonly TraceStep[]; decisions: readonly number[] } | undefined =
+      exec.status !== 'abandoned' && (exec.trace.length > 0 || exec.events.length === 0) ? { trace: exec.trace, decisions: exec.decisions } : undefined;
+    const get = (): { trace: readonly TraceStep[]; decisions: readonly number[] } => {
+      if (!whole) {
+        const w = this.wholeRun(exec.decisions);
+        whole = { trace: w.trace, decisions: w.decisions.slice() };
+      }
+      return whole;
+    };
+    for (const f of exec.findings) {
+      const prev = this.bySite.get(f.site);
+      if (!prev) {
+        const w = get();
+        this.bySite.set(f.site, { f, count: 1, trace: w.trace.filter((s) => s.index <= f.traceLength), decisions: w.decisions });
+      } else {
+        prev.count++;
+        if (f.traceLength < prev.f.traceLength) {
+          const w = get();
+          prev.f = f;
+          prev.trace = w.trace.filter((s) => s.index <= f.traceLength);
+          prev.decisions = w.decisions;
+        }
+      }
+    }
+  }
+
+  findings(): Finding[] {
+    return [...this.bySite.values()].map(({ f, count, trace, decisions }) => ({
+      kind: f.kind,
+      title: f.title,
+      site: f.site,
+      thread: f.thread,
+      stack: f.stack,
+      count,
+      trace,
+      decisions,
+    }));
+  }
+}
+

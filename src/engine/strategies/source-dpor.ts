@@ -1,0 +1,100 @@
+// Source-set DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, "Optimal Dynamic Partial
+// Order Reduction", POPL 2014, algorithm "Source-DPOR"): after each execution every race is
+// reversed by adding, at the state before its first event, one of the threads that can start
+// the reversed sequence (an initial of it), unless one already is there. Sleep sets keep an
+// explored thread from being explored again after steps independent of it; an execution in
+// which every runnable thread is asleep is redundant and is cut short.
+//
+// Invariant: exactly one complete execution per Mazurkiewicz trace (each trace is explored, and
+// no two complete executions are equivalent); sleep-set-blocked executions are the cost.
+//
+// A thread whose step the reversal needs but which is disabled at that state is never added:
+// nothing in the reversed sequence can enable it, since enabling is a conflict. When no
+// initial is enabled there, the racing step was blocked until `first` enabled it (a lock's
+// release): the reversal then goes before the latest earlier conflicting step at which it can
+// start.
+
+import type { Execution } from '../execution.js';
+import { dependent, HappensBefore, type HbEvent } from '../happens-before.js';
+import type { Access } from '../ops.js';
+import type { VectorClock } from '../vector-clock.js';
+import { type SchedNode, TreeScheduler } from './tree.js';
+
+export class SourceDpor extends TreeScheduler {
+  protected initialBacktrack(_node: SchedNode, first: number): Iterable<number> {
+    return [first];
+  }
+
+  protected override beforeStep(exec: Execution, node: SchedNode, position: number): void {
+    // Above the divergence the node replays the previous execution's pick with the same done
+    // set: its child's sleep set is the one computed then.
+    if (position < this.divergence) return;
+    // Threads asleep here, or already explored here, stay asleep after this step if it cannot
+    // affect them.
+    const chosenAccess = exec.pendingAccess(node.chosen);
+    const childSleep = new Set<number>();
+    for (const r of node.sleep) if (r !== node.chosen && !dependent(exec.pendingAccess(r), chosenAccess)) childSleep.add(r);
+    for (const r of node.done) if (r !== node.chosen && !dependent(exec.pendingAccess(r), chosenAccess)) childSleep.add(r);
+    node.childSleep = childSleep;
+  }
+
+  override endExecution(exec: Execution): void {
+    super.endExecution(exec);
+    this.reverseRaces(exec);
+  }
+
+  private reverseRaces(exec: Execution): void {
+    const events = exec.events;
+    const hb = new HappensBefore([]);
+    for (let j = 0; j < events.length; j++) {
+      hb.events.push(events[j]!);
+      hb.add(j);
+      // An event chosen above the divergence has the same past as in the previous execution:
+      // its races were reversed then.
+      if (this.nodeOfEvent[j]! < this.divergence) continue;
+      for (const race of hb.racesOf(j)) this.reverse(hb, race.first, j, events[j]!.tid, hb.clock[j]!, events[j]!.access);
+    }
+    // Steps announced but never taken race too: a thread left blocked, or cut off by a fatal
+    // finding or by its sleeping siblings, might have gone first.
+    for (const t of exec.threads) {
+      if (!t.pending) continue;
+      const pendingEvent: HbEvent = { tid: t.tid, access: exec.pendingAccess(t.tid), spawnedAt: t.spawnedAt, firstOfThread: t.steps === 0 };
+      const { races, clock } = hb.pendingRaces(pendingEvent);
+      for (const first of races) this.reverse(hb, first, events.length, t.tid, clock, pendingEvent.access);
+    }
+  }
+
+  /** Reverses the race between event `first` and a later step of thread `tid` at `second`. */
+  private reverse(hb: HappensBefore, first: number, second: number, tid: number, clock: VectorClock, access: readonly Access[]): void {
+    if (this.tryReverse(hb, first, second, tid, clock)) return;
+    for (let k = first - 1; k >= 0; k--) {
+      const e = hb.events[k]!;
+      if (e.tid === tid || !dependent(e.access, access)) continue;
+      if (this.tryReverse(hb, k, second, tid, clock)) return;
+    }
+  }
+
+  /** Adds a backtrack point for the reversal; false when no thread can start it there. */
+  private tryReverse(hb: HappensBefore, first: number, second: number, tid: number, clock: VectorClock): boolean {
+    const node = this.stack[this.nodeOfEvent[first]!] as SchedNode;
+    // The initials of the reversed sequence: the steps after `first` that do not depend on
+    // it and on no earlier one of them, then the racing step.
+    const initials: number[] = [];
+    const seq: number[] = [];
+    for (let e = first + 1; e < second; e++) {
+      if (hb.hb(first, e)) continue;
+      if (!seq.some((f) => hb.hb(f, e)) && !initials.includes(hb.events[e]!.tid)) initials.push(hb.events[e]!.tid);
+      seq.push(e);
+    }
+    if (!seq.some((f) => hb.hbClock(f, clock)) && !initials.includes(tid)) initials.push(tid);
+    if (initials.some((t) => node.backtrack.has(t))) return true;
+    const pick = initials.find((t) => node.enabled.includes(t) && !node.sleep.has(t)) ?? initials.find((t) => node.enabled.includes(t));
+    if (pick === undefined) return false;
+    if (!node.allowed.includes(pick)) {
+      this.bounded = true;
+      return true;
+    }
+    node.backtrack.add(pick);
+    return true;
+  }
+}
