@@ -17,6 +17,7 @@ const simple: fc.Arbitrary<Instr> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('wait' as const), cell: fc.nat(CELLS - 1), value: fc.nat(2) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('choose' as const), cell: fc.nat(CELLS - 1) }) },
   { weight: 1, arbitrary: fc.constant({ k: 'fault' as const }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('assert' as const), cell: fc.nat(CELLS - 1), value: fc.nat(2) }) },
 );
 
 const locked: fc.Arbitrary<Instr> = fc.record({

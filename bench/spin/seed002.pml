@@ -281,7 +281,7 @@ proctype driver() {
 		pool_alive = 0
 	}
 #endif
-	/* sysfs_remove_group(); dev->driver = NULL; device_unlock() */
+	/* (v5.2: sysfs_remove_group()); dev->driver = NULL; device_unlock() */
 	finished++
 }
 
@@ -291,7 +291,6 @@ proctype driver() {
  */
 proctype rcu_callback() {
 	short sum;
-	bit zero;
 
 	/* rcu_do_batch(): the grace period has ended; local_bh_disable() */
 	d_step { cb_queued && gp_cb == 0 -> rcu_enter(RCU_CB) }

@@ -1,10 +1,10 @@
 // Small concurrent programs described as data, for the differential test of DPOR against
 // exhaustive DFS: threads of reads, writes, read-modify-writes, commuting adds, locked
-// sections, blocking waits, choices, fault points and spawned children (joined at the end of
-// their parent) over a few shared cells.
+// sections, blocking waits, choices, fault points, assertions that end the execution and
+// spawned children (joined at the end of their parent) over a few shared cells.
 
 import type { Program } from '../engine/execution.js';
-import { choose, fault, type Gen, join, spawn } from '../engine/ops.js';
+import { choose, Failure, fault, type Gen, join, spawn } from '../engine/ops.js';
 import { acquire, add, Cell, fetchAdd, load, Lock, release, store, waitFor } from './toy.js';
 
 export type Instr =
@@ -12,6 +12,7 @@ export type Instr =
   | { readonly k: 'write'; readonly cell: number; readonly value: number }
   | { readonly k: 'rmw'; readonly cell: number }
   | { readonly k: 'add'; readonly cell: number }
+  | { readonly k: 'assert'; readonly cell: number; readonly value: number }
   | { readonly k: 'fork'; readonly body: readonly Instr[] }
   | { readonly k: 'wait'; readonly cell: number; readonly value: number }
   | { readonly k: 'choose'; readonly cell: number }
@@ -67,6 +68,10 @@ export function generatedProgram(g: GeneratedProgram): Program {
               break;
             case 'add':
               yield* add(cells[i.cell]!, 1);
+              break;
+            case 'assert':
+              // A BUG_ON(c == value): a fatal finding that ends the execution.
+              if ((yield* load(cells[i.cell]!)) === i.value) throw new Failure('bug', `T${me}: c${i.cell} == ${i.value}`);
               break;
             case 'fork': {
               const child = me * 10 + children.length + 1;

@@ -62,6 +62,16 @@ export class SourceDpor extends TreeScheduler {
       const { races, clock } = hb.pendingRaces(pendingEvent);
       for (const first of races) this.reverse(hb, first, events.length, t.tid, clock, pendingEvent.access);
     }
+    // A fatal finding (a BUG, a panic, a KASAN report) ends the execution: its step disables
+    // every other thread, so it conflicts with each one's pending step, whatever they touch.
+    // The reversal runs that step before it.
+    if (exec.status === 'failed' && events.length > 0) {
+      const fatal = events.length - 1;
+      for (const t of exec.threads) {
+        if (!t.pending || t.tid === events[fatal]!.tid) continue;
+        this.tryReverse(hb, fatal, events.length, t.tid, hb.clock[fatal]!);
+      }
+    }
   }
 
   /** Reverses the race between event `first` and a later step of thread `tid` at `second`. */
