@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The zonedev command: check, replay, bisect, list. Exit status: 0 no findings, 1 findings,
+// The zonedev command: check, replay, bisect, list, merge. Exit status: 0 no findings, 1 findings,
 // 2 bad usage or bad input (one line on stderr, never a stack trace).
 
 import { writeFileSync } from 'node:fs';
@@ -16,7 +16,9 @@ import { findingDetail, findingSummary, matrix } from '../report/text.js';
 import { bisect, bisectText } from './bisect.js';
 import { applies, loadScenario, oneLine, refFor, resolveParams, resolveTree, treesFor, UsageError } from './catalog.js';
 import { type CheckResult, type CheckSettings, isJobError, type JobOutcome } from './jobs.js';
+import { mergeShards } from './merge.js';
 import { type JobSpec, runJobs } from './pool.js';
+import { parseShard, selectShard, type Shard, shardHeader, type ShardHeader, shardLine } from './shard.js';
 
 const int = (name: string, min: number) => (v: string): number => {
   const n = Number(v);
@@ -41,6 +43,7 @@ interface CheckFlags {
   fullTrace?: boolean;
   jobs?: number;
   stall: number;
+  shard?: Shard;
 }
 
 function settingsOf(o: CheckFlags): CheckSettings {
@@ -93,29 +96,39 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
     } else trees = treesFor(s).map((t) => t.name);
     for (const tree of trees) specs.push({ kind: 'check', scenario: ref, tree, params, settings: settingsOf(o) });
   }
+  const share = o.shard ? selectShard(specs, o.shard) : specs;
   // Progress on a terminal: each scenario and tree as it finishes (the whole run can be long).
   const started = Date.now();
   const progress = process.stderr.isTTY
     ? (i: number, r: JobOutcome): void => {
-        const spec = specs[i]!;
+        const spec = share[i]!;
         const name = spec.kind === 'check' ? `${spec.scenario.kind === 'library' ? spec.scenario.name : spec.scenario.path} on ${spec.tree}` : 'replay';
         const what = isJobError(r) ? 'error' : `${r.findings.length ? [...new Set(r.findings.map((f) => f.kind))].join(',') : 'ok'}, ${r.explored} executions`;
         process.stderr.write(`[${Math.round((Date.now() - started) / 1000)}s] ${name}: ${what}\n`);
       }
     : undefined;
-  const results = unwrap(await runJobs(specs, { threads: o.jobs, stallMs: o.stall * 1000 }, progress));
+  const results = share.length > 0 ? unwrap(await runJobs(share, { threads: o.jobs, stallMs: o.stall * 1000 }, progress)) : [];
   const treeOrder = [...TREES.map((t) => t.name), ...o.tree, '-'];
-  emit(results, treeOrder, o, explicit ? 'detail' : 'summary');
+  const mode = explicit ? 'detail' : 'summary';
+  emit(results, treeOrder, o, mode, o.shard && shardHeader(o.shard, specs, treeOrder, mode));
   return results.some((r) => r.findings.length > 0) ? 1 : 0;
 }
 
-function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: { json?: boolean; html?: string; fullTrace?: boolean }, mode: 'detail' | 'summary'): void {
+function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: { json?: boolean; html?: string; fullTrace?: boolean }, mode: 'detail' | 'summary', shard?: ShardHeader): void {
   if (o.html) writeFileSync(o.html, htmlReport(results, [...new Set(treeOrder)], 'zonedev report'));
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(resultsDocument(results), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(resultsDocument(results, shard), null, 2)}\n`);
     return;
   }
   const out: string[] = [];
+  if (shard) {
+    out.push(shardLine(shard, results.length));
+    if (results.length === 0) {
+      process.stdout.write(`${out[0]}\n`);
+      return;
+    }
+    out.push('');
+  }
   if (mode === 'summary' || results.length > 1) out.push(matrix(results, [...new Set(treeOrder)]), '');
   let n = 0;
   for (const r of results) {
@@ -194,7 +207,8 @@ async function main(argv: string[]): Promise<number> {
       .option('--tree <name>', 'kernel tree (repeatable)', collect, [])
       .option('--json', 'print one JSON document')
       .option('--html <file>', 'also write an HTML report')
-      .option('--full-trace', 'show every step of an interleaving, not runs folded into one line'),
+      .option('--full-trace', 'show every step of an interleaving, not runs folded into one line')
+      .option('--shard <i/n>', "run only shard I of N of the check's cells (join the --json output of all N with merge)", parseShard),
   ).action(async (names: string[], o: CheckFlags) => {
     code = await check(names, o);
   });
@@ -226,6 +240,19 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : `${bisectText(result)}\n`);
     code = 0;
   });
+
+  program
+    .command('merge')
+    .description('join the --json output of the shards of one check (check --shard I/N) into what the whole check prints')
+    .argument('<file...>', 'JSON documents written by check --json --shard I/N, one per shard')
+    .option('--json', 'print one JSON document')
+    .option('--html <file>', 'also write an HTML report')
+    .option('--full-trace', 'show every step of an interleaving, not runs folded into one line')
+    .action((files: string[], o: { json?: boolean; html?: string; fullTrace?: boolean }) => {
+      const m = mergeShards(files);
+      emit(m.results, m.trees, o, m.mode);
+      code = m.results.some((r) => r.findings.length > 0) ? 1 : 0;
+    });
 
   program
     .command('list')
