@@ -91,6 +91,14 @@ interface ThreadState {
   /** Index of the event during which this thread was spawned, or -1. */
   readonly spawnedAt: number;
   steps: number;
+  /**
+   * A name for the thread that does not depend on the schedule: an initial thread's name (with
+   * its index when names repeat), a spawned thread's parent key and the number of the spawn
+   * in the parent. Fault plans name fault points by it.
+   */
+  readonly key: string;
+  /** How many threads this thread has spawned. */
+  spawns: number;
 }
 
 /** A step taken, as the partial-order reduction needs it. */
@@ -104,8 +112,11 @@ export interface Event {
 
 export type Status = 'running' | 'finished' | 'failed' | 'hang' | 'livelock' | 'abandoned';
 
-/** Answers the choices a thread makes. `allowed` is the number of options that may be taken. */
-export type Chooser = (op: ChooseOp, allowed: number) => number;
+/**
+ * Answers the choices a thread makes. `allowed` is the number of options that may be taken;
+ * `thread` is the schedule-independent key of the thread making the choice.
+ */
+export type Chooser = (op: ChooseOp, allowed: number, thread: string) => number;
 
 export interface ExecutionOptions {
   readonly maxSteps: number;
@@ -125,6 +136,8 @@ export class Execution {
   readonly decisions: number[] = [];
   status: Status = 'running';
   faultsUsed = 0;
+  /** A thread has died of a fatal finding (an oops, a BUG, a KASAN report). */
+  crashed = false;
   outcome: string | undefined;
   private readonly world: World;
   private notes: string[] = [];
@@ -139,7 +152,11 @@ export class Execution {
   ) {
     this.recordTrace = options.recordTrace ?? true;
     this.world = guard('setup', () => program.setup());
-    for (const spec of this.world.threads) this.createThread(spec.name, spec.body, false, -1);
+    const names = this.world.threads.map((spec) => spec.name);
+    this.world.threads.forEach((spec, i) => {
+      const key = names.indexOf(spec.name) === names.lastIndexOf(spec.name) ? spec.name : `${spec.name}#${i}`;
+      this.createThread(spec.name, spec.body, false, -1, key);
+    });
     this.flushSetupNotes();
     if (this.status === 'running' && this.enabled().length === 0) this.finish();
   }
@@ -220,6 +237,13 @@ export class Execution {
   }
 
   private finish(): void {
+    if (this.crashed) {
+      // What a killed task leaves behind (a lock held, a reference never dropped, threads
+      // waiting for it) follows from its report and is not a finding of its own, and the final
+      // state is not an outcome of the program.
+      this.status = 'failed';
+      return;
+    }
     const blocked = this.blocked();
     if (blocked.length > 0) {
       const who = blocked.map((b) => `${b.name}${b.stack.length ? ` in ${b.stack.at(-1)}` : ''} waits for ${b.waitsFor}`).join('; ');
@@ -282,10 +306,10 @@ export class Execution {
     }
   }
 
-  private createThread(name: string, body: () => Thread, joinable: boolean, spawnedAt: number): number {
+  private createThread(name: string, body: () => Thread, joinable: boolean, spawnedAt: number, key: string): number {
     const tid = this.threads.length;
     const gen = guard(`creating thread ${name}`, body);
-    const t: ThreadState = { tid, name, gens: [gen], stack: null, pending: undefined, pendingStack: null, finished: false, joinable, exitObj: { thread: tid }, spawnedAt, steps: 0 };
+    const t: ThreadState = { tid, name, gens: [gen], stack: null, pending: undefined, pendingStack: null, finished: false, joinable, exitObj: { thread: tid }, spawnedAt, steps: 0, key, spawns: 0 };
     this.threads.push(t);
     this.advance(t, spawnedAt);
     return tid;
@@ -351,7 +375,7 @@ export class Execution {
         case 'choose': {
           if (!Number.isInteger(op.options) || op.options < 1) throw new ModelError(`thread ${t.name}: choice '${op.label}' has ${op.options} options`);
           const allowed = op.fault && this.faultsUsed >= this.options.maxFaults ? 1 : op.options;
-          const value = allowed === 1 ? 0 : this.chooser(op, allowed);
+          const value = allowed === 1 ? 0 : this.chooser(op, allowed, t.key);
           if (allowed > 1) this.decisions.push(value);
           if (op.fault && value !== 0) {
             this.faultsUsed++;
@@ -363,7 +387,7 @@ export class Execution {
           break;
         }
         case 'spawn':
-          input = this.createThread(op.name, op.body, true, eventIndex);
+          input = this.createThread(op.name, op.body, true, eventIndex, `${t.key}/${++t.spawns}`);
           if (this.recordTrace) this.notes.push(`starts ${op.name}`);
           break;
         case 'report':
@@ -386,8 +410,11 @@ export class Execution {
     if (e instanceof Failure) {
       this.notes.push(`${e.kind}: ${e.title}`);
       this.addFinding(e.kind, e.title, t, true);
+      // The oops kills the task, as in the kernel; the other threads run on.
       t.pending = undefined;
-      this.status = 'failed';
+      t.pendingStack = null;
+      t.finished = !t.joinable;
+      this.crashed = true;
       return;
     }
     if (e instanceof ModelError) throw e;

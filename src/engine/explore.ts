@@ -88,7 +88,7 @@ export function schedulerFor(strategy: StrategyName, options: ExploreOptions): S
 
 /** Runs one execution of `program` under `scheduler`, to its end or until the scheduler abandons it. */
 export function runExecution(program: Program, scheduler: Scheduler, options: ExecutionOptions): Execution {
-  const exec = new Execution(program, (op, allowed) => scheduler.nextChoice(op, allowed), options);
+  const exec = new Execution(program, (op, allowed, thread) => scheduler.nextChoice(op, allowed, thread), options);
   while (exec.status === 'running') {
     const tid = scheduler.nextThread(exec, exec.enabled());
     if (tid === undefined) {
@@ -103,20 +103,33 @@ export function runExecution(program: Program, scheduler: Scheduler, options: Ex
 
 /** Explores `program` under the chosen strategy. Throws ModelError when the model is at fault. */
 export function explore(program: Program, options: ExploreOptions = {}): ExploreResult {
+  return exploreWith(program, options, schedulerFor(options.strategy ?? 'dpor', options));
+}
+
+/**
+ * Explores `program` under `scheduler`. Executions that `accepts` turns down are run (their
+ * races count) but neither counted nor searched for findings: another exploration owns them.
+ */
+export function exploreWith(program: Program, options: ExploreOptions, scheduler: Scheduler, accepts?: (exec: Execution) => boolean): ExploreResult & { readonly declined: number } {
   const strategy = options.strategy ?? 'dpor';
   const now = options.now ?? Date.now;
   const start = now();
   const execOptions: ExecutionOptions = { maxSteps: options.maxSteps ?? 10_000, maxFaults: options.maxFaults ?? 1, heartbeat: options.heartbeat, recordTrace: false };
-  const scheduler = schedulerFor(strategy, options);
   const maxExecutions = options.maxExecutions ?? (scheduler.exhaustive ? Infinity : 1000);
   const collector = new Collector((decisions) => replay(program, decisions, { maxSteps: execOptions.maxSteps, maxFaults: execOptions.maxFaults, extend: true }));
   const collectOutcomes = options.collectOutcomes ?? false;
 
   let stopReason: StopReason = 'done';
+  let declined = 0;
   for (;;) {
     if (!scheduler.newExecution()) break;
-    collector.add(runExecution(program, scheduler, execOptions), collectOutcomes);
-    const counted = scheduler.exhaustive ? collector.explored + collector.sleepBlocked : collector.explored;
+    const exec = runExecution(program, scheduler, execOptions);
+    if (!accepts || accepts(exec)) collector.add(exec, collectOutcomes);
+    else {
+      declined++;
+      collector.steps += exec.events.length;
+    }
+    const counted = (scheduler.exhaustive ? collector.explored + collector.sleepBlocked : collector.explored) + declined;
     if (counted >= maxExecutions) {
       // An exhaustive strategy that has just run its last execution is done all the same.
       if (!scheduler.exhaustive || scheduler.newExecution()) stopReason = 'executions';
@@ -132,6 +145,7 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
     strategy,
     explored: collector.explored,
     sleepBlocked: collector.sleepBlocked,
+    declined,
     steps: collector.steps,
     complete: scheduler.exhaustive && stopReason === 'done' && !scheduler.bounded,
     stopReason,

@@ -117,9 +117,10 @@ export type Gen<R = void> = Generator<Op, R, unknown>;
 export type Thread = Gen<void>;
 
 /**
- * A fatal finding thrown by model code: the thread (and the execution) stops here, the way
- * a kernel stops at a BUG or a panic. Any other exception thrown by model code is a fault of
- * the model, never a finding.
+ * A fatal finding thrown by model code: the thread dies here, the way an oops (a BUG, a bad
+ * page fault, a KASAN report treated as fatal) kills the task that hit it; the other threads
+ * run on, and what the dead thread leaves behind (locks held, waiters) is not reported again.
+ * Any other exception thrown by model code is a fault of the model, never a finding.
  */
 export class Failure extends Error {
   constructor(

@@ -14,8 +14,8 @@ export interface Scheduler {
    * perhaps narrowed by a wrapper); undefined abandons the execution as redundant.
    */
   nextThread(exec: Execution, runnable: readonly number[]): number | undefined;
-  /** The value of a choice: one of 0..allowed-1. */
-  nextChoice(op: ChooseOp, allowed: number): number;
+  /** The value of a choice made by the thread whose key is `thread`: one of 0..allowed-1. */
+  nextChoice(op: ChooseOp, allowed: number, thread: string): number;
   /** The execution is over: finished, failed, hung or abandoned. */
   endExecution(exec: Execution): void;
   /** Whether running until `newExecution()` says no covers every execution (DFS, DPOR). */

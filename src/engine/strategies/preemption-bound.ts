@@ -44,8 +44,8 @@ export class PreemptionBound implements Scheduler {
     return tid;
   }
 
-  nextChoice(op: ChooseOp, allowed: number): number {
-    return this.inner.nextChoice(op, allowed);
+  nextChoice(op: ChooseOp, allowed: number, thread: string): number {
+    return this.inner.nextChoice(op, allowed, thread);
   }
 
   endExecution(exec: Execution): void {

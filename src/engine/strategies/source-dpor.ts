@@ -54,23 +54,13 @@ export class SourceDpor extends TreeScheduler {
       if (this.nodeOfEvent[j]! < this.divergence) continue;
       for (const race of hb.racesOf(j)) this.reverse(hb, race.first, j, events[j]!.tid, hb.clock[j]!, events[j]!.access);
     }
-    // Steps announced but never taken race too: a thread left blocked, or cut off by a fatal
-    // finding or by its sleeping siblings, might have gone first.
+    // Steps announced but never taken race too: a thread left blocked, or cut off by its
+    // sleeping siblings, might have gone first.
     for (const t of exec.threads) {
       if (!t.pending) continue;
       const pendingEvent: HbEvent = { tid: t.tid, access: exec.pendingAccess(t.tid), spawnedAt: t.spawnedAt, firstOfThread: t.steps === 0 };
       const { races, clock } = hb.pendingRaces(pendingEvent);
       for (const first of races) this.reverse(hb, first, events.length, t.tid, clock, pendingEvent.access);
-    }
-    // A fatal finding (a BUG, a panic, a KASAN report) ends the execution: its step disables
-    // every other thread, so it conflicts with each one's pending step, whatever they touch.
-    // The reversal runs that step before it.
-    if (exec.status === 'failed' && events.length > 0) {
-      const fatal = events.length - 1;
-      for (const t of exec.threads) {
-        if (!t.pending || t.tid === events[fatal]!.tid) continue;
-        this.tryReverse(hb, fatal, events.length, t.tid, hb.clock[fatal]!);
-      }
     }
   }
 

@@ -1,0 +1,206 @@
+// Fault plans: exploration split by where the injected faults are, into units that can run
+// anywhere (a worker thread, another machine) and merge into one result.
+//
+// A fault site is a fault point named without reference to the schedule: the n-th point with
+// a given label reached by a given thread (by its key, see Execution). A plan is a set of
+// sites that fail; every other fault point succeeds. The executions with at most k faults are
+// partitioned by the plan they follow: the empty plan (no fault) first; each site reached in a
+// plan's executions extends it by one, up to k sites. Each plan is explored on its own, as a
+// program whose fault points are decided by the plan, so any sound strategy stays sound on it;
+// an execution in which some site of its plan was not reached belongs to a smaller plan and is
+// declined (run for its races, not counted).
+//
+// The result of a check is the merge of its plans' results in plan order, however many
+// workers or machines ran them: the same verdicts, findings, counts and interleavings.
+
+import type { Finding } from './collector.js';
+import type { Execution, Program } from './execution.js';
+import { type ExploreOptions, type ExploreResult, exploreWith, schedulerFor, type StopReason } from './explore.js';
+import type { ChooseOp } from './ops.js';
+import type { Scheduler } from './scheduler.js';
+
+export interface FaultSite {
+  /** The key of the thread that reaches it. */
+  readonly thread: string;
+  readonly label: string;
+  /** 1 for the thread's first fault point with this label, 2 for its second, ... */
+  readonly occurrence: number;
+}
+
+export type FaultPlan = readonly FaultSite[];
+
+export function siteKey(s: FaultSite): string {
+  return `${s.thread}\u0000${s.label}\u0000${s.occurrence}`;
+}
+
+/** A plan in its canonical form: its sites sorted by key. */
+export function canonicalPlan(plan: FaultPlan): FaultSite[] {
+  return [...plan].sort((a, b) => (siteKey(a) < siteKey(b) ? -1 : siteKey(a) > siteKey(b) ? 1 : 0));
+}
+
+export function planKey(plan: FaultPlan): string {
+  return canonicalPlan(plan).map(siteKey).join('\u0001');
+}
+
+/** Plans in the order their results merge: fewer sites first, then by key. */
+export function comparePlans(a: FaultPlan, b: FaultPlan): number {
+  if (a.length !== b.length) return a.length - b.length;
+  const ka = planKey(a);
+  const kb = planKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Decides every fault point by the plan; other choices go to the wrapped scheduler. */
+class FaultPlanScheduler implements Scheduler {
+  private readonly planned: ReadonlySet<string>;
+  private counts = new Map<string, number>();
+  /** Plan sites that failed in the current execution. */
+  fired = 0;
+  /** Fault points the current execution reached while it could still inject a fault. */
+  reached: FaultSite[] = [];
+
+  constructor(
+    private readonly inner: Scheduler,
+    private readonly plan: FaultPlan,
+  ) {
+    this.planned = new Set(plan.map(siteKey));
+  }
+
+  get exhaustive(): boolean {
+    return this.inner.exhaustive;
+  }
+
+  get bounded(): boolean {
+    return this.inner.bounded;
+  }
+
+  newExecution(): boolean {
+    this.counts = new Map();
+    this.fired = 0;
+    this.reached = [];
+    return this.inner.newExecution();
+  }
+
+  nextThread(exec: Execution, runnable: readonly number[]): number | undefined {
+    return this.inner.nextThread(exec, runnable);
+  }
+
+  nextChoice(op: ChooseOp, allowed: number, thread: string): number {
+    if (!op.fault) return this.inner.nextChoice(op, allowed, thread);
+    const k = `${thread}\u0000${op.label}`;
+    const occurrence = (this.counts.get(k) ?? 0) + 1;
+    this.counts.set(k, occurrence);
+    const site: FaultSite = { thread, label: op.label, occurrence };
+    if (this.planned.has(siteKey(site))) {
+      this.fired++;
+      return 1;
+    }
+    this.reached.push(site);
+    return 0;
+  }
+
+  endExecution(exec: Execution): void {
+    this.inner.endExecution(exec);
+  }
+
+  /** Whether the current execution followed the whole plan. */
+  followed(): boolean {
+    return this.fired === this.plan.length;
+  }
+}
+
+export interface PlanResult {
+  readonly plan: FaultPlan;
+  readonly result: ExploreResult;
+  /** Executions run for their races that belong to a smaller plan. */
+  readonly declined: number;
+  /** Plans of one more site: this plan and a site its executions reached. */
+  readonly next: FaultPlan[];
+}
+
+/** Explores the executions that follow `plan` exactly. */
+export function explorePlan(program: Program, plan: FaultPlan, options: ExploreOptions = {}): PlanResult {
+  const maxFaults = options.maxFaults ?? 1;
+  if (plan.length > maxFaults) throw new Error(`a plan of ${plan.length} faults exceeds the bound of ${maxFaults}`);
+  const scheduler = new FaultPlanScheduler(schedulerFor(options.strategy ?? 'dpor', options), plan);
+  const more = new Map<string, FaultSite>();
+  const accepts = (exec: Execution): boolean => {
+    if (!scheduler.followed()) return false;
+    if (plan.length < maxFaults) for (const s of scheduler.reached) more.set(siteKey(s), s);
+    void exec;
+    return true;
+  };
+  const r = exploreWith(program, options, scheduler, accepts);
+  const next = [...more.values()].map((s) => canonicalPlan([...plan, s])).sort(comparePlans);
+  return { plan: canonicalPlan(plan), result: r, declined: r.declined, next };
+}
+
+/** Merges the results of plans (in any order) into the result of the whole exploration. */
+export function mergePlanResults(results: readonly PlanResult[]): ExploreResult & { readonly declined: number; readonly plans: number } {
+  const ordered = [...results].sort((a, b) => comparePlans(a.plan, b.plan));
+  const bySite = new Map<string, Finding>();
+  let explored = 0;
+  let sleepBlocked = 0;
+  let declined = 0;
+  let steps = 0;
+  let complete = true;
+  let bounded = false;
+  let stopReason: StopReason = 'done';
+  const outcomes = new Set<string>();
+  let anyOutcomes = false;
+  for (const { result: r, declined: d } of ordered) {
+    explored += r.explored;
+    sleepBlocked += r.sleepBlocked;
+    declined += d;
+    steps += r.steps;
+    complete &&= r.complete;
+    bounded ||= r.bounded;
+    if (r.stopReason !== 'done') stopReason = r.stopReason;
+    if (r.outcomes) {
+      anyOutcomes = true;
+      for (const o of r.outcomes) outcomes.add(o);
+    }
+    for (const f of r.findings) {
+      const prev = bySite.get(f.site);
+      if (!prev) bySite.set(f.site, f);
+      else {
+        // The shortest interleaving; between equal lengths, the one of the earlier plan.
+        const shorter = f.trace.length < prev.trace.length ? f : prev;
+        bySite.set(f.site, { ...shorter, count: prev.count + f.count });
+      }
+    }
+  }
+  return {
+    strategy: ordered[0]?.result.strategy ?? 'dpor',
+    explored,
+    sleepBlocked,
+    declined,
+    steps,
+    complete,
+    stopReason,
+    bounded,
+    plans: ordered.length,
+    findings: [...bySite.values()],
+    outcomes: anyOutcomes ? [...outcomes].sort() : undefined,
+  };
+}
+
+/** Explores `program` plan by plan in one thread: what the parallel and sharded runs equal. */
+export function exploreByPlans(program: Program, options: ExploreOptions = {}): ExploreResult & { readonly declined: number; readonly plans: number } {
+  const done: PlanResult[] = [];
+  const seen = new Set<string>();
+  const queue: FaultPlan[] = [[]];
+  seen.add(planKey([]));
+  while (queue.length > 0) {
+    const plan = queue.shift()!;
+    const r = explorePlan(program, plan, options);
+    done.push(r);
+    for (const p of r.next) {
+      const k = planKey(p);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      queue.push(p);
+    }
+  }
+  return mergePlanResults(done);
+}
