@@ -1,7 +1,8 @@
 // The work the command hands to worker threads, and what comes back. Everything here is plain
 // data, so that it crosses thread boundaries and prints as JSON.
 
-import type { StrategyName } from '../engine/explore.js';
+import type { ExploreResult, StrategyName } from '../engine/explore.js';
+import type { FaultPlan } from '../engine/fault-plans.js';
 import type { TraceStep } from '../engine/execution.js';
 import type { ScenarioRef } from './catalog.js';
 
@@ -11,6 +12,8 @@ export interface CheckSettings {
   readonly maxExecutions?: number;
   readonly maxSteps: number;
   readonly timeLimitMs?: number;
+  /** When the time limit runs out (Date.now() scale), for the plans of one cell. */
+  readonly deadline?: number;
   readonly seed: number;
   readonly pctDepth: number;
   readonly preemptionBound?: number;
@@ -26,13 +29,36 @@ export interface CheckJob {
   readonly heartbeat: Int32Array;
 }
 
+/**
+ * One fault plan of a check (see engine/fault-plans.ts): the unit a worker explores. A check
+ * of a cell is its plans, run on any workers and merged in plan order.
+ */
+export interface PlanJob {
+  readonly kind: 'plan';
+  readonly scenario: ScenarioRef;
+  readonly tree: string;
+  readonly params: Readonly<Record<string, number>>;
+  readonly settings: CheckSettings;
+  readonly plan: FaultPlan;
+  readonly heartbeat: Int32Array;
+}
+
+/** What a plan's exploration found, and the plans of one more fault that it reached. */
+export interface PlanOutcome {
+  readonly scenario: string;
+  readonly plan: FaultPlan;
+  readonly result: ExploreResult;
+  readonly declined: number;
+  readonly next: readonly FaultPlan[];
+}
+
 export interface ReplayJob {
   readonly kind: 'replay';
   readonly token: string;
   readonly heartbeat: Int32Array;
 }
 
-export type Job = CheckJob | ReplayJob;
+export type Job = CheckJob | PlanJob | ReplayJob;
 
 export interface FindingReport {
   readonly kind: string;
@@ -65,6 +91,8 @@ export interface JobError {
 
 export type JobOutcome = CheckResult | JobError;
 
-export function isJobError(x: JobOutcome): x is JobError {
+export type PlanJobOutcome = PlanOutcome | JobError;
+
+export function isJobError(x: JobOutcome | PlanJobOutcome): x is JobError {
   return 'error' in x;
 }

@@ -1,16 +1,26 @@
 // Runs jobs on a pool of worker threads (piscina), one per core, under a watchdog: a job whose
 // model stops making progress (a loop that never yields to the engine) is cancelled, which
 // ends its worker thread, and reported as a model error.
+//
+// The check of a cell by an exhaustive strategy is split into its fault plans (see
+// engine/fault-plans.ts): the plan without faults first, then each plan it reaches, as jobs of
+// their own that any worker takes; their results merge in plan order. How many workers there
+// are changes how long a check takes, never what it finds.
 
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { CheckJob, Job, JobOutcome, ReplayJob } from './jobs.js';
+import { type FaultPlan, mergePlanResults, type PlanResult, planKey } from '../engine/fault-plans.js';
+import type { CheckJob, Job, JobOutcome, PlanJob, PlanJobOutcome, PlanOutcome, ReplayJob } from './jobs.js';
+import { isJobError } from './jobs.js';
+import { cellResult } from './run-job.js';
 
 export type JobSpec = Omit<CheckJob, 'heartbeat'> | Omit<ReplayJob, 'heartbeat'>;
+type AnySpec = JobSpec | Omit<PlanJob, 'heartbeat'>;
 
 export interface PoolOptions {
   /** A job whose model takes no step for this long is stuck (default 20 s). */
   readonly stallMs?: number;
+  /** Worker threads (default: the machine's cores). */
   readonly threads?: number;
 }
 
@@ -18,40 +28,15 @@ export async function runJobs(specs: readonly JobSpec[], options: PoolOptions = 
   const stallMs = options.stallMs ?? 20_000;
   const pool = new Piscina({
     filename: new URL('./worker.js', import.meta.url).href,
-    maxThreads: Math.max(1, Math.min(options.threads ?? availableParallelism(), specs.length)),
+    maxThreads: Math.max(1, options.threads ?? availableParallelism()),
     minThreads: 0,
     idleTimeout: 1000,
   });
+  const run = (spec: AnySpec): Promise<JobOutcome | PlanJobOutcome> => watched(pool, spec, stallMs);
   try {
     return await Promise.all(
       specs.map(async (spec, i) => {
-        // [0]: steps taken by the model; [1]: set when a worker picks the job up.
-        const heartbeat = new Int32Array(new SharedArrayBuffer(8));
-        const job = { ...spec, heartbeat } as Job;
-        const ctl = new AbortController();
-        let last = 0;
-        let lastChange = -1;
-        const watch = setInterval(() => {
-          if (Atomics.load(heartbeat, 1) === 0) return; // still queued
-          const now = Date.now();
-          const v = Atomics.load(heartbeat, 0);
-          if (lastChange < 0 || v !== last) {
-            last = v;
-            lastChange = now;
-          } else if (now - lastChange > stallMs) {
-            ctl.abort();
-          }
-        }, 250);
-        let r: JobOutcome;
-        try {
-          r = (await pool.run(job, { signal: ctl.signal })) as JobOutcome;
-        } catch (e) {
-          r = ctl.signal.aborted
-            ? { error: `model error: ${describe(spec)} made no progress for ${Math.round(stallMs / 1000)} s (a loop that never yields to the engine?)` }
-            : { error: `model error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
-        } finally {
-          clearInterval(watch);
-        }
+        const r = spec.kind === 'check' && (spec.settings.strategy === 'dpor' || spec.settings.strategy === 'dfs') ? await checkByPlans(spec, run) : ((await run(spec)) as JobOutcome);
         onDone?.(i, r);
         return r;
       }),
@@ -61,7 +46,77 @@ export async function runJobs(specs: readonly JobSpec[], options: PoolOptions = 
   }
 }
 
-function describe(spec: JobSpec): string {
+/**
+ * Checks one cell plan by plan. With an execution limit the plans run one after another, each
+ * with what the earlier ones left of the limit, so that where the limit stops does not depend
+ * on the workers; otherwise every plan a finished plan reaches is started at once.
+ */
+async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec) => Promise<JobOutcome | PlanJobOutcome>): Promise<JobOutcome> {
+  const s = spec.settings;
+  const settings = s.timeLimitMs !== undefined ? { ...s, deadline: Date.now() + s.timeLimitMs } : s;
+  const done: PlanResult[] = [];
+  const seen = new Set<string>([planKey([])]);
+  let name = '';
+  let error: string | undefined;
+  let left = s.maxExecutions;
+  const planJob = (plan: FaultPlan): Omit<PlanJob, 'heartbeat'> => ({ kind: 'plan', scenario: spec.scenario, tree: spec.tree, params: spec.params, settings: left === undefined ? settings : { ...settings, maxExecutions: left }, plan });
+  const explorePlan = async (plan: FaultPlan): Promise<void> => {
+    if (error !== undefined || left === 0) return;
+    const r = await run(planJob(plan));
+    if (isJobError(r)) {
+      error ??= r.error;
+      return;
+    }
+    const p = r as PlanOutcome;
+    name = p.scenario;
+    done.push({ plan: p.plan, result: p.result, declined: p.declined, next: [...p.next] });
+    if (left !== undefined) left = Math.max(0, left - p.result.explored - p.result.sleepBlocked - p.declined);
+    const fresh = p.next.filter((q) => !seen.has(planKey(q)));
+    for (const q of fresh) seen.add(planKey(q));
+    if (left !== undefined) {
+      for (const q of fresh) await explorePlan(q);
+    } else {
+      await Promise.all(fresh.map(explorePlan));
+    }
+  };
+  await explorePlan([]);
+  if (error !== undefined) return { error };
+  const merged = mergePlanResults(done);
+  // A plan that was never run because the limit ran out leaves the check incomplete.
+  const cut = left === 0 && done.some((d) => d.next.some((q) => !done.some((x) => planKey(x.plan) === planKey(q))));
+  return cellResult(spec, name, cut ? { ...merged, complete: false, stopReason: 'executions' } : merged);
+}
+
+async function watched(pool: Piscina, spec: AnySpec, stallMs: number): Promise<JobOutcome | PlanJobOutcome> {
+  // [0]: steps taken by the model; [1]: set when a worker picks the job up.
+  const heartbeat = new Int32Array(new SharedArrayBuffer(8));
+  const job = { ...spec, heartbeat } as Job;
+  const ctl = new AbortController();
+  let last = 0;
+  let lastChange = -1;
+  const watch = setInterval(() => {
+    if (Atomics.load(heartbeat, 1) === 0) return; // still queued
+    const now = Date.now();
+    const v = Atomics.load(heartbeat, 0);
+    if (lastChange < 0 || v !== last) {
+      last = v;
+      lastChange = now;
+    } else if (now - lastChange > stallMs) {
+      ctl.abort();
+    }
+  }, 250);
+  try {
+    return (await pool.run(job, { signal: ctl.signal })) as JobOutcome | PlanJobOutcome;
+  } catch (e) {
+    return ctl.signal.aborted
+      ? { error: `model error: ${describe(spec)} made no progress for ${Math.round(stallMs / 1000)} s (a loop that never yields to the engine?)` }
+      : { error: `model error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+function describe(spec: AnySpec): string {
   if (spec.kind === 'replay') return 'the replayed execution';
   const name = spec.scenario.kind === 'library' ? spec.scenario.name : spec.scenario.path;
   return `scenario ${name}${spec.tree === '-' ? '' : ` on ${spec.tree}`}`;

@@ -1,15 +1,17 @@
-// Runs one job: build the scenario's program for a tree and explore it, or replay a token.
+// Runs one job: build the scenario's program for a tree and explore it (whole, or one fault
+// plan of it), or replay a token.
 // Runs inside a worker thread (see worker.ts), or in the calling thread for tests.
 
-import { explore, replay, ReplayMismatch } from '../engine/explore.js';
+import { explore, type ExploreOptions, type ExploreResult, replay, ReplayMismatch } from '../engine/explore.js';
+import { explorePlan } from '../engine/fault-plans.js';
 import { ModelError, type Program } from '../engine/execution.js';
 import { BadToken, decodeToken, encodeToken } from '../engine/token.js';
 import { loadScenario, oneLine, resolveTree, type ScenarioRef, UsageError } from './catalog.js';
-import type { CheckJob, CheckResult, FindingReport, JobOutcome, ReplayJob } from './jobs.js';
+import type { CheckJob, CheckResult, CheckSettings, FindingReport, JobOutcome, PlanJob, PlanJobOutcome, ReplayJob } from './jobs.js';
 
-export async function runJob(job: CheckJob | ReplayJob): Promise<JobOutcome> {
+export async function runJob(job: CheckJob | PlanJob | ReplayJob): Promise<JobOutcome | PlanJobOutcome> {
   try {
-    return job.kind === 'check' ? await runCheck(job) : await runReplay(job);
+    return job.kind === 'check' ? await runCheck(job) : job.kind === 'plan' ? await runPlan(job) : await runReplay(job);
   } catch (e) {
     if (e instanceof UsageError || e instanceof BadToken || e instanceof ReplayMismatch) return { error: e.message };
     if (e instanceof ModelError) return { error: `model error: ${e.message}` };
@@ -29,23 +31,36 @@ async function programFor(ref: ScenarioRef, tree: string, params: Readonly<Recor
   return { name: s.name, program };
 }
 
-async function runCheck(job: CheckJob): Promise<CheckResult> {
-  const { name, program } = await programFor(job.scenario, job.tree, job.params);
-  const s = job.settings;
-  const beat = (): void => {
-    Atomics.add(job.heartbeat, 0, 1);
-  };
-  const r = explore(program, {
+function exploreOptions(s: CheckSettings, heartbeat: Int32Array): ExploreOptions {
+  return {
     strategy: s.strategy,
     maxFaults: s.maxFaults,
     maxExecutions: s.maxExecutions,
     maxSteps: s.maxSteps,
-    timeLimitMs: s.timeLimitMs,
+    timeLimitMs: s.deadline !== undefined ? Math.max(1, s.deadline - Date.now()) : s.timeLimitMs,
     seed: s.seed,
     pctDepth: s.pctDepth,
     preemptionBound: s.preemptionBound,
-    heartbeat: beat,
-  });
+    heartbeat: () => {
+      Atomics.add(heartbeat, 0, 1);
+    },
+  };
+}
+
+async function runCheck(job: CheckJob): Promise<CheckResult> {
+  const { name, program } = await programFor(job.scenario, job.tree, job.params);
+  return cellResult(job, name, explore(program, exploreOptions(job.settings, job.heartbeat)));
+}
+
+async function runPlan(job: PlanJob): Promise<PlanJobOutcome> {
+  const { name, program } = await programFor(job.scenario, job.tree, job.params);
+  const r = explorePlan(program, job.plan, exploreOptions(job.settings, job.heartbeat));
+  return { scenario: name, plan: r.plan, result: r.result, declined: r.declined, next: r.next };
+}
+
+/** The result of a cell, from the exploration of the whole of it (or its plans merged). */
+export function cellResult(cell: Pick<CheckJob, 'scenario' | 'tree' | 'params' | 'settings'>, name: string, r: ExploreResult): CheckResult {
+  const s = cell.settings;
   const findings: FindingReport[] = r.findings.map((f) => ({
     kind: f.kind,
     title: f.title,
@@ -53,12 +68,12 @@ async function runCheck(job: CheckJob): Promise<CheckResult> {
     stack: f.stack,
     count: f.count,
     trace: f.trace,
-    replay: encodeToken({ program: { scenario: job.scenario, tree: job.tree, params: job.params }, maxFaults: s.maxFaults, maxSteps: s.maxSteps, decisions: f.decisions }),
+    replay: encodeToken({ program: { scenario: cell.scenario, tree: cell.tree, params: cell.params }, maxFaults: s.maxFaults, maxSteps: s.maxSteps, decisions: f.decisions }),
   }));
   return {
     scenario: name,
-    tree: job.tree,
-    params: job.params,
+    tree: cell.tree,
+    params: cell.params,
     status: findings.length > 0 ? 'finding' : r.complete ? 'ok' : 'incomplete',
     strategy: r.strategy,
     explored: r.explored,
