@@ -4,6 +4,7 @@
 
 import { explore, type ExploreResult, type StrategyName } from '../src/engine/explore.js';
 import type { Program } from '../src/engine/execution.js';
+import { jobsRows, kernelRows } from './kernel.js';
 import { hashTable, lastZero, readersWriter } from './programs.js';
 
 const DFS_CAP = 100_000;
@@ -71,6 +72,29 @@ for (const r of table) console.log(line(r));
 const speed = rows.map((r) => r.rate.dpor.steps / r.rate.dfs.steps);
 console.log(`\nDPOR steps/s relative to DFS steps/s: median ${median(speed).toFixed(2)} (the cost of race analysis per step)`);
 console.log(`DFS capped at ${DFS_CAP} executions; random and PCT run ${SAMPLED} executions each.`);
+
+// The kernel scenarios, as the command explores them.
+const KERNEL_LIMIT_S = Number(process.env.ZONEDEV_BENCH_LIMIT ?? 60);
+process.stderr.write('kernel scenarios ');
+const krows = kernelRows(KERNEL_LIMIT_S * 1000, () => process.stderr.write('.'));
+process.stderr.write('\n');
+printTable(
+  ['kernel scenario', 'executions', '(cut short)', 'complete', 'steps/s', 'wall s'],
+  krows.map((r) => [r.cell, String(r.explored), String(r.cut), r.complete ? 'yes' : `no (${KERNEL_LIMIT_S} s limit)`, fmt(r.stepsPerSecond), r.seconds.toFixed(1)]),
+);
+
+// One worker against two on the same check.
+const JOBS_ARGS = ['p2pmem-alloc-vs-unbind', 'p2pmem-sysfs-read-vs-unbind', '--tree', 'v5.2', '--tree', 'v6.14'];
+const jrows = jobsRows(JOBS_ARGS, [1, 2]);
+console.log(`\nzonedev check ${JOBS_ARGS.join(' ')}: --jobs 1 ${jrows[0]!.seconds.toFixed(1)} s, --jobs 2 ${jrows[1]!.seconds.toFixed(1)} s, speedup ${(jrows[0]!.seconds / jrows[1]!.seconds).toFixed(2)}x; the same document: ${jrows.every((r) => r.same) ? 'yes' : 'NO'}`);
+
+function printTable(head: string[], body: string[][]): void {
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const row = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join(' | ')} |`;
+  console.log(`\n${row(head)}`);
+  console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+  for (const r of body) console.log(row(r));
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

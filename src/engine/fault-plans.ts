@@ -191,9 +191,13 @@ export function exploreByPlans(program: Program, options: ExploreOptions = {}): 
   const seen = new Set<string>();
   const queue: FaultPlan[] = [[]];
   seen.add(planKey([]));
+  const now = options.now ?? Date.now;
+  const deadline = options.timeLimitMs === undefined ? undefined : now() + options.timeLimitMs;
   while (queue.length > 0) {
     const plan = queue.shift()!;
-    const r = explorePlan(program, plan, options);
+    // The time limit is the whole exploration's: each plan gets what the earlier ones left.
+    const left = deadline === undefined ? undefined : Math.max(1, deadline - now());
+    const r = explorePlan(program, plan, left === undefined ? options : { ...options, timeLimitMs: left });
     done.push(r);
     for (const p of r.next) {
       const k = planKey(p);

@@ -1,0 +1,72 @@
+// The kernel scenarios at growing sizes (pages, clients, BARs, fault bound), explored as the
+// command explores them (DPOR, fault plans merged): executions, executions cut short as
+// redundant, steps/s and wall time, each row within a time limit; and the command's wall time
+// with one worker against two on the same check. Everything is measured in this run.
+
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exploreByPlans } from '../src/engine/fault-plans.js';
+import { p2pdmaTwoBarsVsUnbind } from '../scenarios/p2pdma-two-bars-vs-unbind.js';
+import { p2pmemAllocVsUnbind } from '../scenarios/p2pmem-alloc-vs-unbind.js';
+import { p2pmemMmapVsUnbind } from '../scenarios/p2pmem-mmap-vs-unbind.js';
+import type { Scenario } from '../scenarios/scenario.js';
+
+export interface KernelRow {
+  readonly cell: string;
+  readonly explored: number;
+  readonly cut: number;
+  readonly complete: boolean;
+  readonly stepsPerSecond: number;
+  readonly seconds: number;
+}
+
+interface Size {
+  readonly s: Scenario;
+  readonly tree: string;
+  readonly params: Record<string, number>;
+  readonly maxFaults: number;
+}
+
+export const KERNEL_SIZES: readonly Size[] = [
+  { s: p2pmemAllocVsUnbind, tree: 'v5.2', params: { pages: 1, clients: 1 }, maxFaults: 0 },
+  { s: p2pmemAllocVsUnbind, tree: 'v5.2', params: { pages: 4, clients: 1 }, maxFaults: 0 },
+  { s: p2pmemAllocVsUnbind, tree: 'v5.2', params: { pages: 1, clients: 2 }, maxFaults: 0 },
+  { s: p2pmemAllocVsUnbind, tree: 'v5.2', params: { pages: 4, clients: 3 }, maxFaults: 0 },
+  { s: p2pmemAllocVsUnbind, tree: 'v6.14', params: { pages: 1, clients: 1 }, maxFaults: 1 },
+  { s: p2pmemMmapVsUnbind, tree: 'v6.14', params: {}, maxFaults: 0 },
+  { s: p2pmemMmapVsUnbind, tree: 'v6.14', params: {}, maxFaults: 1 },
+  { s: p2pdmaTwoBarsVsUnbind, tree: 'v6.14', params: { pages: 1, clients: 1 }, maxFaults: 0 },
+];
+
+export function kernelRows(timeLimitMs: number, progress: () => void): KernelRow[] {
+  return KERNEL_SIZES.map(({ s, tree, params, maxFaults }) => {
+    const full = { ...Object.fromEntries(Object.entries(s.params).map(([k, p]) => [k, p.default])), ...params };
+    const t0 = performance.now();
+    const r = exploreByPlans(s.build(tree, full), { strategy: 'dpor', maxFaults, timeLimitMs });
+    const seconds = (performance.now() - t0) / 1000;
+    progress();
+    const size = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
+    return { cell: `${s.name} ${tree}${size ? ` ${size}` : ''} faults=${maxFaults}`, explored: r.explored, cut: r.sleepBlocked, complete: r.complete, stepsPerSecond: r.steps / seconds, seconds };
+  });
+}
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+
+/** Wall time of `zonedev check ARGS --jobs N`, and whether the documents of every N agree. */
+export function jobsRows(args: readonly string[], jobs: readonly number[]): { jobs: number; seconds: number; same: boolean }[] {
+  let first: string | undefined;
+  return jobs.map((n) => {
+    const t0 = performance.now();
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, [MAIN, 'check', ...args, '--json', '--jobs', String(n)], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch (e) {
+      // Exit status 1 means findings: its output is the document.
+      out = (e as { stdout?: string }).stdout ?? '';
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    first ??= out;
+    return { jobs: n, seconds, same: out === first };
+  });
+}
