@@ -90,6 +90,24 @@ export function memoryOf(obj: object): object[] {
   return out;
 }
 
+/** The structs embedded in a tracked allocation (see embed_member()). */
+const embedded = new WeakMap<object, object[]>();
+
+/**
+ * Declares `member` a struct embedded in `container` (a percpu_ref inside struct pci_p2pdma):
+ * part of the container's memory, unlike an object a field merely points to.
+ */
+export function embed_member(container: object, member: object): void {
+  const list = embedded.get(container);
+  if (list) list.push(member);
+  else embedded.set(container, [member]);
+}
+
+/** The shared objects of an allocation's own memory: itself and the structs embedded in it. */
+export function ownMemoryOf(obj: object): object[] {
+  return [obj, ...(embedded.get(obj) ?? [])];
+}
+
 /** Marks `obj` as gone: any later access is a finding. */
 export function poison(obj: object, how: Poison): void {
   const t = state.get(obj);

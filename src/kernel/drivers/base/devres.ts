@@ -33,7 +33,7 @@ import { type gfp_t, GFP_KERNEL } from '../../include/linux/gfp.js';
 import { spin_lock_irqsave, spin_unlock_irqrestore } from '../../include/linux/spinlock.js';
 import { ENODEV, ENOENT, ENOMEM } from '../../include/uapi/errno.js';
 import { patched } from '../../machine.js';
-import { memoryOf, poison, track } from '../../mm/kasan.js';
+import { ownMemoryOf, poison, track } from '../../mm/kasan.js';
 import { kfree, kmalloc } from '../../mm/slab.js';
 import type { device } from './core.js';
 
@@ -97,9 +97,9 @@ function* alloc_dr<T extends object>(release: dr_release_t, what: string, make: 
 /** kfree(dr): the devres and its payload go away. */
 function* free_dr(dr: devres): Gen<void> {
   const data = dr.data;
-  // The payload's memory includes its embedded members (a percpu_ref, a completion): the
-  // free conflicts with every access of them.
-  yield* step(`kfree(dr) [${dr.node.name}]`, write(dr), ...memoryOf(data).map((o) => write(o)));
+  // The payload's memory includes the structs embedded in it (a percpu_ref, a completion), not
+  // what its fields point to: the free conflicts with every access of them.
+  yield* step(`kfree(dr) [${dr.node.name}]`, write(dr), ...ownMemoryOf(data).map((o) => write(o)));
   yield* kfree(dr);
   poison(data, 'freed');
 }

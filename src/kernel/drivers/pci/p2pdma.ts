@@ -80,7 +80,7 @@ import { complete, complete_all, completion, init_completion, wait_for_completio
 import { gen_pool_add_owner, gen_pool_create, gen_pool_destroy, gen_pool_free_owner, gen_pool_avail, gen_pool_size, gen_pool_virt_to_phys } from '../../lib/genalloc.js';
 import { percpu_ref_exit, percpu_ref_init } from '../../lib/percpu-refcount.js';
 import { patched } from '../../machine.js';
-import { isPoisoned, tracked } from '../../mm/kasan.js';
+import { embed_member, isPoisoned, tracked } from '../../mm/kasan.js';
 import { devm_memremap_pages, devm_memunmap_pages } from '../../mm/memremap.js';
 import { vm_insert_page } from '../../mm/memory.js';
 import { kfree, kmalloc, kzalloc } from '../../mm/slab.js';
@@ -124,7 +124,7 @@ function member<T extends object>(container: object, obj: T, what: string): T {
       throw new Failure('kasan', `BUG: KASAN: use-after-free: ${access} of ${what}.${prop} (in ${t.what}, allocated by ${t.allocatedBy})`);
     }
   };
-  return new Proxy(obj, {
+  const proxy = new Proxy(obj, {
     get(target, prop, receiver) {
       check(prop, 'read');
       return Reflect.get(target, prop, receiver) as unknown;
@@ -134,6 +134,8 @@ function member<T extends object>(container: object, obj: T, what: string): T {
       return Reflect.set(target, prop, value, receiver);
     },
   });
+  embed_member(container, proxy);
+  return proxy;
 }
 
 /**
