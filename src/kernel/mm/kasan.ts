@@ -115,6 +115,17 @@ export function poison(obj: object, how: Poison): void {
   t.poison = how;
 }
 
+/**
+ * &obj->field: the object of an embedded member (a list head, a counter, a lock), found by
+ * address arithmetic, which reads none of obj's memory and so is never a KASAN report. A
+ * footprint names a member this way: the step that then touches the member reports the access,
+ * not the earlier step that announced it.
+ */
+export function member_of<T extends object, K extends keyof T>(obj: T, field: K): T[K] {
+  const t = state.get(obj);
+  return (t ? (t.target as T) : obj)[field];
+}
+
 /** Whether `obj` has been freed or unmapped. Reading this is not an access of the object. */
 export function isPoisoned(obj: object): boolean {
   return state.get(obj)?.poison !== undefined;

@@ -98,10 +98,12 @@ function* alloc_dr<T extends object>(release: dr_release_t, what: string, make: 
 function* free_dr(dr: devres): Gen<void> {
   const data = dr.data;
   // The payload's memory includes the structs embedded in it (a percpu_ref, a completion), not
-  // what its fields point to: the free conflicts with every access of them.
+  // what its fields point to: the free conflicts with every access of them. The payload is
+  // poisoned in this step, the one whose footprint names that memory; the kfree() step after it
+  // only names the devres header's own fields.
   yield* step(`kfree(dr) [${dr.node.name}]`, write(dr), ...ownMemoryOf(data).map((o) => write(o)));
-  yield* kfree(dr);
   poison(data, 'freed');
+  yield* kfree(dr);
 }
 
 /**
