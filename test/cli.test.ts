@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { expect } from 'expect';
+import { expectUsageError } from './usage-error.js';
 
 /** The repository root (tests run from dist/test). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -16,15 +17,6 @@ const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 function zonedev(...args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-function expectUsageError(r: { code: number; out: string; err: string }, pattern: RegExp): void {
-  expect(r.code).toBe(2);
-  expect(r.out).toBe('');
-  const lines = r.err.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.err).not.toMatch(/\n\s+at /);
 }
 
 describe('zonedev list', () => {

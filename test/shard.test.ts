@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { expect } from 'expect';
+import { expectUsageError } from './usage-error.js';
 import { mergeShards } from '../src/cli/merge.js';
 import { parseShard } from '../src/cli/shard.js';
 
@@ -33,15 +34,6 @@ function zonedev(...args: string[]): Promise<Run> {
     p.on('error', reject);
     p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
   });
-}
-
-function expectUsageError(r: Run, pattern: RegExp): void {
-  expect(r.code).toBe(2);
-  expect(r.out).toBe('');
-  const lines = r.err.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.err).not.toMatch(/\n\s+at /);
 }
 
 interface ShardDoc {

@@ -124,10 +124,9 @@ export function explorePlan(program: Program, plan: FaultPlan, options: ExploreO
   if (plan.length > maxFaults) throw new Error(`a plan of ${plan.length} faults exceeds the bound of ${maxFaults}`);
   const scheduler = new FaultPlanScheduler(schedulerFor(options.strategy ?? 'dpor', options), plan);
   const more = new Map<string, FaultSite>();
-  const accepts = (exec: Execution): boolean => {
+  const accepts = (): boolean => {
     if (!scheduler.followed()) return false;
     if (plan.length < maxFaults) for (const s of scheduler.reached) more.set(siteKey(s), s);
-    void exec;
     return true;
   };
   const r = exploreWith(program, options, scheduler, accepts);

@@ -170,6 +170,7 @@ class Yield<R> {
     return { value, done: true };
   }
 
+  /** The engine answered with an exception (a framed callee threw): it goes on in the caller. */
   throw(e: unknown): IteratorResult<Op, R> {
     throw e;
   }
@@ -232,40 +233,12 @@ export function log(text: string): Gen<void> {
  * stack. Every step a thread takes is labelled with the frames it is in.
  */
 export function frame<A extends unknown[], R>(name: string, body: (...args: A) => Gen<R>): (...args: A) => Gen<R> {
+  // The caller's `yield*` hands the callee's generator to the engine in one call operation
+  // and gets back the callee's result: the engine drives the callee itself, so that an
+  // operation deep in a call stack reaches it in one resumption, not through every `yield*`.
   const framed = function (...args: A): Gen<R> {
-    return new Framed<R>({ op: 'call', fn: name, gen: body(...args) }) as unknown as Gen<R>;
+    return once({ op: 'call', fn: name, gen: body(...args) }, (result) => result as R);
   };
   Object.defineProperty(framed, 'name', { value: name });
   return framed;
-}
-
-/**
- * The iterator a framed call returns to the caller's `yield*`: it hands the callee's generator
- * to the engine in one call operation, and returns the callee's result when the engine passes
- * it back. The engine drives the callee itself, so that an operation deep in a call stack
- * reaches the engine in one resumption rather than through every level of `yield*`.
- */
-class Framed<R> {
-  private called = false;
-  constructor(private readonly call: CallOp) {}
-
-  next(result?: unknown): IteratorResult<Op, R> {
-    if (this.called) return { value: result as R, done: true };
-    this.called = true;
-    return { value: this.call, done: false };
-  }
-
-  return(value: R): IteratorResult<Op, R> {
-    this.called = true;
-    return { value, done: true };
-  }
-
-  /** The callee threw and did not catch it: the exception goes on in the caller. */
-  throw(e: unknown): IteratorResult<Op, R> {
-    throw e;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
-  }
 }
