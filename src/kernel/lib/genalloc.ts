@@ -31,7 +31,7 @@ import { GFP_KERNEL } from '../include/linux/gfp.js';
 import { spin_lock, spin_unlock, spinlock_t } from '../include/linux/spinlock.js';
 import { EINVAL, ENOMEM } from '../include/uapi/errno.js';
 import { patched } from '../machine.js';
-import { member_of } from '../mm/kasan.js';
+import { memberOf } from '../mm/kasan.js';
 import { kfree, kmalloc, kzalloc } from '../mm/slab.js';
 import { current_task, rcu_read_lock_in_step, rcu_read_unlock, task_access } from '../kernel/rcu/tree.js';
 import { devres_add, devres_alloc, devres_find, devres_free } from '../drivers/base/devres.js';
@@ -67,7 +67,7 @@ function chunk_size(chunk: gen_pool_chunk): number {
  */
 function* rcu_walk_chunks(pool: gen_pool): Gen<gen_pool_chunk[]> {
   const t = yield* current_task();
-  yield* step('rcu_read_lock(); list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk)', read(member_of(pool, 'chunks')), ...task_access(t, 'rcu_read_lock'));
+  yield* step('rcu_read_lock(); list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk)', read(memberOf(pool, 'chunks')), ...task_access(t, 'rcu_read_lock'));
   rcu_read_lock_in_step(t);
   return [...pool.chunks];
 }

@@ -90,14 +90,14 @@ export function memoryOf(obj: object): object[] {
   return out;
 }
 
-/** The structs embedded in a tracked allocation (see embed_member()). */
+/** The structs embedded in a tracked allocation (see embedMember()). */
 const embedded = new WeakMap<object, object[]>();
 
 /**
  * Declares `member` a struct embedded in `container` (a percpu_ref inside struct pci_p2pdma):
  * part of the container's memory, unlike an object a field merely points to.
  */
-export function embed_member(container: object, member: object): void {
+export function embedMember(container: object, member: object): void {
   const list = embedded.get(container);
   if (list) list.push(member);
   else embedded.set(container, [member]);
@@ -121,7 +121,7 @@ export function poison(obj: object, how: Poison): void {
  * footprint names a member this way: the step that then touches the member reports the access,
  * not the earlier step that announced it.
  */
-export function member_of<T extends object, K extends keyof T>(obj: T, field: K): T[K] {
+export function memberOf<T extends object, K extends keyof T>(obj: T, field: K): T[K] {
   const t = state.get(obj);
   return (t ? (t.target as T) : obj)[field];
 }

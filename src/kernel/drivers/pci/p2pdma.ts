@@ -80,7 +80,7 @@ import { complete, complete_all, completion, init_completion, wait_for_completio
 import { gen_pool_add_owner, gen_pool_create, gen_pool_destroy, gen_pool_free_owner, gen_pool_avail, gen_pool_size, gen_pool_virt_to_phys } from '../../lib/genalloc.js';
 import { percpu_ref_exit, percpu_ref_init } from '../../lib/percpu-refcount.js';
 import { patched } from '../../machine.js';
-import { embed_member, isPoisoned, tracked } from '../../mm/kasan.js';
+import { embedMember, isPoisoned, tracked } from '../../mm/kasan.js';
 import { devm_memremap_pages, devm_memunmap_pages } from '../../mm/memremap.js';
 import { vm_insert_page } from '../../mm/memory.js';
 import { kfree, kmalloc, kzalloc } from '../../mm/slab.js';
@@ -134,7 +134,7 @@ function member<T extends object>(container: object, obj: T, what: string): T {
       return Reflect.set(target, prop, value, receiver);
     },
   });
-  embed_member(container, proxy);
+  embedMember(container, proxy);
   return proxy;
 }
 
