@@ -1,6 +1,6 @@
-// The command's contract (DESIGN.md): exit status 0/1/2, --json everywhere, one-line errors,
+// The command's contract (DESIGN.md): exit status 0/1/2/3, --json everywhere, one-line errors,
 // replay across processes. Runs the built command (npm test builds it first).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -74,6 +74,41 @@ describe('zonedev check', () => {
     expect(html).toContain('<table');
     expect(html).toContain('lost update');
   });
+});
+
+describe('the command line', () => {
+  it('bare zonedev prints its help', () => {
+    const r = zonedev();
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Usage: zonedev/);
+    expect(r.out).toMatch(/Commands:[\s\S]*check[\s\S]*replay[\s\S]*merge/);
+  });
+
+  it('--version prints the package version', () => {
+    const r = zonedev('--version');
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('exits 3 when a limit stops a check that found nothing', () => {
+    const r = zonedev('check', 'example-locked-counter', '--max-executions', '1');
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/no findings; 1 executions, incomplete \(stopped: executions\)/);
+  });
+
+  it('a reader that goes away ends the output without a stack trace', async () => {
+    const child = spawn(process.execPath, [MAIN, 'check', 'p2pmem-alloc-vs-unbind', '--tree', 'v5.1', '--full-trace', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    // Read the first chunk of a document far larger than a pipe holds, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(err).toBe('');
+    expect(code).toBe(1);
+  });
+
+  it('refuses an --html path it cannot write before the run, in one line', () =>
+    expectUsageError(zonedev('check', 'example-lost-update', '--html', join(tmpdir(), 'no-such-dir-zonedev', 'r.html')), /--html .*: no directory/));
 });
 
 describe('zonedev replay', () => {

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The zonedev command: check, replay, bisect, list, merge. Exit status: 0 no findings, 1 findings,
-// 2 bad usage or bad input (one line on stderr, never a stack trace).
+// The zonedev command: check, replay, bisect, list, merge. Exit status: 0 complete and no
+// findings, 1 findings, 2 bad usage or bad input (one line on stderr, never a stack trace),
+// 3 incomplete with nothing found (a limit reached is not a pass).
 
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SCENARIOS } from '../../scenarios/index.js';
 import type { Scenario } from '../../scenarios/scenario.js';
@@ -69,6 +71,32 @@ function parseParams(raw: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** The exit status of a finished check: findings 1; else incomplete 3; else 0. */
+function statusOf(results: readonly CheckResult[]): number {
+  if (results.some((r) => r.findings.length > 0)) return 1;
+  return results.some((r) => !r.complete) ? 3 : 0;
+}
+
+/**
+ * Refuses, before a long run starts, an --html path that cannot be written: a missing or
+ * unwritable directory, or a directory in the file's place.
+ */
+function checkWritable(file: string | undefined): void {
+  if (file === undefined) return;
+  const path = resolve(file);
+  const dir = dirname(path);
+  const bad = (why: string): never => {
+    throw new UsageError(`--html ${file}: ${why}`);
+  };
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) bad(`no directory ${dir}`);
+  if (existsSync(path) && statSync(path).isDirectory()) bad('is a directory');
+  try {
+    accessSync(existsSync(path) ? path : dir, constants.W_OK);
+  } catch {
+    bad('not writable');
+  }
+}
+
 /** Results in order, or the first error. */
 function unwrap(outcomes: readonly JobOutcome[]): CheckResult[] {
   for (const o of outcomes) if (isJobError(o)) throw new UsageError(o.error);
@@ -76,6 +104,7 @@ function unwrap(outcomes: readonly JobOutcome[]): CheckResult[] {
 }
 
 async function check(names: string[], o: CheckFlags): Promise<number> {
+  checkWritable(o.html);
   const given = parseParams(o.param);
   const explicit = names.length > 0;
   for (const t of o.tree) resolveTree(t);
@@ -110,12 +139,26 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
   const results = share.length > 0 ? unwrap(await runJobs(share, { threads: o.jobs, stallMs: o.stall * 1000 }, progress)) : [];
   const treeOrder = [...TREES.map((t) => t.name), ...o.tree, '-'];
   const mode = explicit ? 'detail' : 'summary';
-  emit(results, treeOrder, o, mode, o.shard && shardHeader(o.shard, specs, treeOrder, mode));
-  return results.some((r) => r.findings.length > 0) ? 1 : 0;
+  return emit(results, treeOrder, o, mode, o.shard && shardHeader(o.shard, specs, treeOrder, mode)) ?? statusOf(results);
 }
 
-function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: { json?: boolean; html?: string; fullTrace?: boolean }, mode: 'detail' | 'summary', shard?: ShardHeader): void {
-  if (o.html) writeFileSync(o.html, htmlReport(results, [...new Set(treeOrder)], 'zonedev report'));
+/**
+ * Prints the results, then writes the HTML report. A report that cannot be written is one
+ * line and exit status 2 (returned), after the results: the run is not lost.
+ */
+function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: { json?: boolean; html?: string; fullTrace?: boolean }, mode: 'detail' | 'summary', shard?: ShardHeader): number | undefined {
+  print(results, treeOrder, o, mode, shard);
+  if (!o.html) return undefined;
+  try {
+    writeFileSync(o.html, htmlReport(results, [...new Set(treeOrder)], 'zonedev report'));
+  } catch (e) {
+    process.stderr.write(`zonedev: --html ${o.html}: ${oneLine(e)}\n`);
+    return 2;
+  }
+  return undefined;
+}
+
+function print(results: readonly CheckResult[], treeOrder: readonly string[], o: { json?: boolean; fullTrace?: boolean }, mode: 'detail' | 'summary', shard?: ShardHeader): void {
   if (o.json) {
     process.stdout.write(`${JSON.stringify(resultsDocument(results, shard), null, 2)}\n`);
     return;
@@ -145,9 +188,9 @@ function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: 
 }
 
 async function replayCmd(token: string, o: { json?: boolean; html?: string; stall: number; fullTrace?: boolean }): Promise<number> {
+  checkWritable(o.html);
   const results = unwrap(await runJobs([{ kind: 'replay', token }], { threads: 1, stallMs: o.stall * 1000 }));
-  emit(results, [...TREES.map((t) => t.name), results[0]!.tree], o, 'detail');
-  return results.some((r) => r.findings.length > 0) ? 1 : 0;
+  return emit(results, [...TREES.map((t) => t.name), results[0]!.tree], o, 'detail') ?? (results.some((r) => r.findings.length > 0) ? 1 : 0);
 }
 
 function list(what: string | undefined, o: { json?: boolean }): number {
@@ -181,6 +224,7 @@ async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('zonedev')
     .description('Model-checks the Linux ZONE_DEVICE subsystem across kernel versions')
+    .version(version(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n')[0] + '\n') })
     .showSuggestionAfterError(false);
@@ -249,9 +293,9 @@ async function main(argv: string[]): Promise<number> {
     .option('--html <file>', 'also write an HTML report')
     .option('--full-trace', 'show every step of an interleaving, not runs folded into one line')
     .action((files: string[], o: { json?: boolean; html?: string; fullTrace?: boolean }) => {
+      checkWritable(o.html);
       const m = mergeShards(files);
-      emit(m.results, m.trees, o, m.mode);
-      code = m.results.some((r) => r.findings.length > 0) ? 1 : 0;
+      code = emit(m.results, m.trees, o, m.mode) ?? statusOf(m.results);
     });
 
   program
@@ -263,6 +307,11 @@ async function main(argv: string[]): Promise<number> {
       code = list(what, o);
     });
 
+  if (argv.length <= 2) {
+    // Bare `zonedev`: what it can do, on stdout.
+    program.outputHelp();
+    return 0;
+  }
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -275,6 +324,22 @@ async function main(argv: string[]): Promise<number> {
   }
   return code;
 }
+
+/** The package's version, from its package.json (two levels above dist/src/cli). */
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// A reader that goes away (`zonedev check | head`) ends the output, not the run's status: no
+// stack trace for the broken pipe.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
 
 main(process.argv).then(
   (code) => {
