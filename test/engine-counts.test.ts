@@ -5,7 +5,7 @@ import { explore, type ExploreOptions } from '../src/engine/explore.js';
 import type { Program, World } from '../src/engine/execution.js';
 import { Failure, type Gen, spawn, join, fault, report } from '../src/engine/ops.js';
 import { EXAMPLES } from '../src/examples/scenarios.js';
-import { add, Cell, fetchAdd, load, store, waitFor } from '../src/examples/toy.js';
+import { add, addAndTestZero, addKnown, Cell, fetchAdd, load, store, waitFor } from '../src/examples/toy.js';
 
 function program(build: () => World): Program {
   return { setup: build };
@@ -68,6 +68,50 @@ describe('hand-derived execution counts', () => {
       expect(read.outcomes!.length).toBe(2 ** n); // every subset of the adds seen by the reader
       expect(dpor(adders(false, false)).explored).toBe(factorial(n));
     }
+  });
+
+  it('N tested decrements of a counter: one trace while none can reach zero; else one per thread that can', () => {
+    for (const n of [2, 3, 4]) {
+      const decrements = (start: number) =>
+        program(() => {
+          const x = new Cell('x', start);
+          const zero: string[] = [];
+          const threads = Array.from({ length: n }, (_, i) => ({
+            name: `D${i}`,
+            *body(): Gen<void> {
+              if (yield* addAndTestZero(x, -1)) zero.push(`D${i}`);
+            },
+          }));
+          return { threads, outcome: () => `${x.value} zero:${zero.join(',')}` };
+        });
+      // From n + 1 no order reaches zero: the decrements commute.
+      const far = dpor(decrements(n + 1));
+      expect(far.explored).toBe(1);
+      expect(far.outcomes).toEqual(['1 zero:']);
+      // From n the last decrement reaches zero: which thread is last is all that matters.
+      const last = dpor(decrements(n));
+      expect(last.explored).toBe(n);
+      expect(last.outcomes).toEqual(dfs(decrements(n)).outcomes);
+      expect(last.outcomes).toEqual(Array.from({ length: n }, (_, i) => `0 zero:D${i}`));
+      expect(dfs(decrements(n)).explored).toBe(factorial(n));
+    }
+  });
+
+  it('a get racing with the last put: a plain increment that could keep a tested decrement from zero is ordered against it', () => {
+    const p = program(() => {
+      const x = new Cell('x', 1);
+      let freed = false;
+      return {
+        threads: [
+          { name: 'get', *body(): Gen<void> { yield* addKnown(x, 1); } },
+          { name: 'put', *body(): Gen<void> { freed = yield* addAndTestZero(x, -1); } },
+        ],
+        outcome: () => `${x.value} freed=${freed}`,
+      };
+    });
+    const r = dpor(p);
+    expect(r.outcomes).toEqual(['1 freed=false', '1 freed=true']);
+    expect(r.explored).toBe(2);
   });
 
   it('N threads writing one cell: N! traces', () => {

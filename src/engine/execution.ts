@@ -2,7 +2,7 @@
 // Strategies drive it by picking which enabled thread takes the next step and which value
 // each choice gets; the execution itself makes no decisions.
 
-import { type Access, type Announcement, type ChooseOp, Failure, type Gen, type Op, type Thread } from './ops.js';
+import { type Access, type Announcement, type ChooseOp, type CounterAdd, Failure, type Gen, type Op, type Thread } from './ops.js';
 
 /** A thread the world starts with. */
 export interface ThreadSpec {
@@ -108,6 +108,8 @@ export interface Event {
   /** For a thread's first event: the event that spawned it, or -1. */
   readonly spawnedAt: number;
   readonly firstOfThread: boolean;
+  /** For each access that adds to a counter, the counter's value before the step (see CounterAdd). */
+  readonly counts?: readonly (bigint | undefined)[];
 }
 
 export type Status = 'running' | 'finished' | 'failed' | 'hang' | 'livelock' | 'abandoned';
@@ -194,11 +196,13 @@ export class Execution {
     this.enabledNow = undefined;
     const ann = t.pending;
     const eventIndex = this.events.length;
+    const access = this.accessOf(t, ann);
     this.events.push({
       tid,
-      access: this.accessOf(t, ann),
+      access,
       spawnedAt: t.spawnedAt,
       firstOfThread: t.steps++ === 0,
+      counts: counterValues(access),
     });
     const label = ann.op === 'step' || ann.op === 'block' ? ann.label : ann.op === 'join' ? `join ${this.threadName(ann.tid)}` : 'exit';
     const stackAtStep = t.pendingStack;
@@ -451,5 +455,24 @@ function guard<T>(what: string, f: () => T): T {
     if (e instanceof Failure && what === 'final checks') throw new FailureInCheck(e);
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     throw new ModelError(`${what} threw ${msg}`, e);
+  }
+}
+
+/** The values before a step of the counters it adds to, or nothing when it adds to none. */
+export function counterValues(access: readonly Access[]): (bigint | undefined)[] | undefined {
+  let counts: (bigint | undefined)[] | undefined;
+  for (let i = 0; i < access.length; i++) {
+    const add = access[i]!.add;
+    if (add) (counts ??= new Array<bigint | undefined>(access.length))[i] = counterValue(add);
+  }
+  return counts;
+}
+
+/** A counter's value now; unknown when the model cannot read it (its memory is gone). */
+export function counterValue(add: CounterAdd): bigint | undefined {
+  try {
+    return add.value();
+  } catch {
+    return undefined;
   }
 }

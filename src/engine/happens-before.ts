@@ -1,13 +1,15 @@
 // Happens-before over the events of one execution, and the races between them.
 //
 // Two events conflict when they touch one object and at least one writes it, or one reads it
-// and the other updates it (two updates commute, see AccessKind). Happens-before is the
+// and the other updates it (two updates commute, see AccessKind; an add to a counter that
+// would make its epoch unsafe is ordered as a write, see counter-epochs.ts). Happens-before is the
 // transitive closure of program order, spawn order and conflict order, kept as vector clocks.
 // A race is a pair of conflicting events of different threads with no happens-before path
 // between them other than their direct conflict: reversing it gives a different Mazurkiewicz
 // trace (Abdulla, Aronis, Jonsson, Sagonas, "Source Sets", JACM 2017).
 
-import { type Access, type AccessKind, combined, conflicting } from './ops.js';
+import { EMPTY_EPOCH, type Epoch, joinEpoch } from './counter-epochs.js';
+import { type Access, type AccessKind, conflicting, forEachObject, kindOf } from './ops.js';
 import { VectorClock } from './vector-clock.js';
 
 export interface HbEvent {
@@ -15,6 +17,8 @@ export interface HbEvent {
   readonly access: readonly Access[];
   readonly spawnedAt: number;
   readonly firstOfThread: boolean;
+  /** The values before the step of the counters it adds to, by footprint index (CounterAdd). */
+  readonly counts?: readonly (bigint | undefined)[];
 }
 
 export interface Race {
@@ -28,6 +32,15 @@ interface ObjectHistory {
   lastWrite: number;
   readsSinceWrite: number[];
   updatesSinceWrite: number[];
+  /** The adds since the last read or write that commute (counter-epochs.ts). */
+  epoch: Epoch;
+}
+
+/** How an event touches one object: its kind as ordered, and the object's epoch after it. */
+interface Touch {
+  readonly obj: unknown;
+  readonly kind: AccessKind;
+  readonly epoch: Epoch;
 }
 
 interface Ordering {
@@ -37,6 +50,7 @@ interface Ordering {
   readonly conflicts: readonly number[];
   readonly clock: VectorClock;
   readonly local: number;
+  readonly touches: readonly Touch[];
 }
 
 export class HappensBefore {
@@ -62,9 +76,10 @@ export class HappensBefore {
     this.preds[i] = o.preds;
     this.conflictPreds[i] = o.conflicts;
     this.lastOfThread[e.tid] = i;
-    forEachObject(e.access, (obj, kind) => {
+    for (const { obj, kind, epoch } of o.touches) {
       let h = this.objects.get(obj);
-      if (!h) this.objects.set(obj, (h = { lastWrite: -1, readsSinceWrite: [], updatesSinceWrite: [] }));
+      if (!h) this.objects.set(obj, (h = { lastWrite: -1, readsSinceWrite: [], updatesSinceWrite: [], epoch: EMPTY_EPOCH }));
+      h.epoch = epoch;
       if (kind === 'write') {
         h.lastWrite = i;
         h.readsSinceWrite = [];
@@ -74,7 +89,7 @@ export class HappensBefore {
       } else {
         h.updatesSinceWrite.push(i);
       }
-    });
+    }
   }
 
   /**
@@ -118,8 +133,13 @@ export class HappensBefore {
       preds.push(c);
       if (this.events[c]!.tid !== e.tid) conflicts.push(c);
     };
-    forEachObject(e.access, (obj, kind) => {
+    const touches: Touch[] = [];
+    forEachObject(e.access, (obj, accessKind, only, index) => {
       const h = this.objects.get(obj);
+      // An add stays an update while its counter's epoch stays safe with it.
+      const joined = accessKind === 'update' ? joinEpoch(h?.epoch ?? EMPTY_EPOCH, only?.add, e.counts?.[index]) : undefined;
+      const kind = accessKind === 'update' && !joined ? 'write' : accessKind;
+      touches.push({ obj, kind, epoch: joined ?? EMPTY_EPOCH });
       if (!h) return;
       if (h.lastWrite >= 0) addConflict(h.lastWrite);
       if (kind !== 'read') for (const r of h.readsSinceWrite) addConflict(r);
@@ -129,7 +149,7 @@ export class HappensBefore {
     for (const p of preds) clock.join(this.clock[p]!);
     const local = (prev === undefined ? 0 : this.local[prev]!) + 1;
     clock.set(e.tid, local);
-    return { preds, conflicts, clock, local };
+    return { preds, conflicts, clock, local, touches };
   }
 }
 
@@ -137,22 +157,6 @@ export class HappensBefore {
 export function dependent(a: readonly Access[], b: readonly Access[]): boolean {
   // Pairwise on the kinds as listed: a footprint that reads and updates one object conflicts
   // with every access of it, as the write it amounts to does.
-  for (const x of a) for (const y of b) if (x.obj === y.obj && conflicting(x.kind, y.kind)) return true;
+  for (const x of a) for (const y of b) if (x.obj === y.obj && conflicting(kindOf(x), kindOf(y))) return true;
   return false;
-}
-
-/**
- * Calls `f` once per object a footprint touches, with one kind (a step that reads and updates
- * an object writes it). Footprints are short: a scan beats building a map.
- */
-function forEachObject(access: readonly Access[], f: (obj: unknown, kind: AccessKind) => void): void {
-  for (let i = 0; i < access.length; i++) {
-    const a = access[i]!;
-    let seenBefore = false;
-    for (let j = 0; j < i; j++) if (access[j]!.obj === a.obj) seenBefore = true;
-    if (seenBefore) continue;
-    let kind = a.kind;
-    for (let j = i + 1; j < access.length; j++) if (access[j]!.obj === a.obj) kind = combined(kind, access[j]!.kind);
-    f(a.obj, kind);
-  }
 }

@@ -13,8 +13,9 @@
  * How a step touches an object. An `update` is a modification whose result the step does not
  * use, such as an atomic add (`atomic_long_add`, `this_cpu_inc`, `page_ref_inc`): two updates
  * of one object commute, so they do not conflict with each other; an update conflicts with a
- * read and with a write. A step that uses the value it changes (`atomic_dec_and_test`,
- * `cmpxchg`) writes.
+ * read and with a write. A step that uses the value it changes (`cmpxchg`, `atomic_inc_return`)
+ * writes; one that uses it only to test it against zero (`atomic_dec_and_test`) is a tested
+ * add (CounterAdd), an update that commutes with other updates only where the values allow.
  */
 export type AccessKind = 'read' | 'write' | 'update';
 
@@ -22,6 +23,23 @@ export type AccessKind = 'read' | 'write' | 'update';
 export interface Access {
   readonly obj: unknown;
   readonly kind: AccessKind;
+  /** An update of a counter whose amount the step knows (see CounterAdd). */
+  readonly add?: CounterAdd;
+}
+
+/**
+ * What an update of a counter adds, for value-aware commutation (counter-epochs.ts): `delta`,
+ * and `value()`, the counter's value now. A tested add (`testsZero`) uses its result, but
+ * only to tell whether it is zero (`atomic_dec_and_test`, `atomic_long_sub_and_test`): two
+ * such adds commute exactly when no order of them and the adds around them changes which of
+ * them reaches zero. An add whose delta is not given commutes with plain adds only.
+ */
+export interface CounterAdd {
+  readonly delta: bigint;
+  readonly testsZero: boolean;
+  readonly value: () => bigint;
+  /** The counter wraps modulo this (2^64 for a 64-bit atomic); none: it never wraps. */
+  readonly modulus?: bigint;
 }
 
 /** Announces the next atomic step and what it touches. */
@@ -136,6 +154,18 @@ export const read = (obj: unknown): Access => ({ obj, kind: 'read' });
 export const write = (obj: unknown): Access => ({ obj, kind: 'write' });
 /** A commuting modification whose result the step does not use (see AccessKind). */
 export const update = (obj: unknown): Access => ({ obj, kind: 'update' });
+/** An add of `delta` to a counter, result unused (`atomic_long_add`); `value()` reads the counter. */
+export const addTo = (obj: unknown, delta: bigint, value: () => bigint, modulus?: bigint): Access => ({ obj, kind: 'update', add: { delta, testsZero: false, value, modulus } });
+/** An add of `delta` whose result is only tested against zero (`atomic_long_sub_and_test`). */
+export const addAndTest = (obj: unknown, delta: bigint, value: () => bigint, modulus?: bigint): Access => ({ obj, kind: 'update', add: { delta, testsZero: true, value, modulus } });
+
+/**
+ * The kind an access has when nothing is known of the values: a tested add uses its result,
+ * so it is a write (counter-epochs.ts makes it an update where the values allow).
+ */
+export function kindOf(a: Access): AccessKind {
+  return a.add?.testsZero ? 'write' : a.kind;
+}
 
 /** Whether two accesses of one object conflict: not both reads, and not both updates. */
 export function conflicting(a: AccessKind, b: AccessKind): boolean {
@@ -241,4 +271,28 @@ export function frame<A extends unknown[], R>(name: string, body: (...args: A) =
   };
   Object.defineProperty(framed, 'name', { value: name });
   return framed;
+}
+
+/**
+ * Calls `f` once per object a footprint touches, with one kind (a step that reads and updates
+ * an object writes it, and so does one that touches a counter twice with a tested add), and,
+ * when the footprint touches the object once, that access and its index. Footprints are short:
+ * a scan beats building a map.
+ */
+export function forEachObject(access: readonly Access[], f: (obj: unknown, kind: AccessKind, only: Access | undefined, index: number) => void): void {
+  for (let i = 0; i < access.length; i++) {
+    const a = access[i]!;
+    let seenBefore = false;
+    for (let j = 0; j < i; j++) if (access[j]!.obj === a.obj) seenBefore = true;
+    if (seenBefore) continue;
+    let kind = a.kind;
+    let once = true;
+    for (let j = i + 1; j < access.length; j++) {
+      const b = access[j]!;
+      if (b.obj !== a.obj) continue;
+      once = false;
+      kind = a.add?.testsZero || b.add?.testsZero ? 'write' : combined(kind, b.kind);
+    }
+    f(a.obj, kind, once ? a : undefined, i);
+  }
 }

@@ -1,17 +1,20 @@
 // Small concurrent programs described as data, for the differential test of DPOR against
 // exhaustive DFS: threads of reads, writes, read-modify-writes, commuting adds, locked
-// sections, blocking waits, choices, fault points, assertions that end the execution and
+// sections, blocking waits, choices, fault points, assertions that end the execution,
+// counter adds whose result is tested against zero and
 // spawned children (joined at the end of their parent) over a few shared cells.
 
 import type { Program } from '../engine/execution.js';
 import { choose, Failure, fault, type Gen, join, spawn } from '../engine/ops.js';
-import { acquire, add, Cell, fetchAdd, load, Lock, release, store, waitFor } from './toy.js';
+import { acquire, add, addAndTestZero, addKnown, Cell, fetchAdd, load, Lock, release, store, waitFor } from './toy.js';
 
 export type Instr =
   | { readonly k: 'read'; readonly cell: number }
   | { readonly k: 'write'; readonly cell: number; readonly value: number }
   | { readonly k: 'rmw'; readonly cell: number }
   | { readonly k: 'add'; readonly cell: number }
+  | { readonly k: 'addKnown'; readonly cell: number; readonly delta: number }
+  | { readonly k: 'addTest'; readonly cell: number; readonly delta: number }
   | { readonly k: 'assert'; readonly cell: number; readonly value: number }
   | { readonly k: 'fork'; readonly body: readonly Instr[] }
   | { readonly k: 'wait'; readonly cell: number; readonly value: number }
@@ -23,6 +26,8 @@ export interface GeneratedProgram {
   readonly cells: number;
   readonly locks: number;
   readonly threads: readonly (readonly Instr[])[];
+  /** The cells' first values (default 0). */
+  readonly initial?: readonly number[];
 }
 
 /** The number of atomic steps a thread takes at most. */
@@ -39,7 +44,7 @@ export function stepsOf(instrs: readonly Instr[]): number {
 export function generatedProgram(g: GeneratedProgram): Program {
   return {
     setup() {
-      const cells = Array.from({ length: g.cells }, (_, i) => new Cell(`c${i}`));
+      const cells = Array.from({ length: g.cells }, (_, i) => new Cell(`c${i}`, g.initial?.[i] ?? 0));
       const locks = Array.from({ length: g.locks }, (_, i) => new Lock(`L${i}`));
       // What each thread saw, by a name that does not depend on the schedule: a child is named
       // after its parent and its place there, not after the order in which threads spawned.
@@ -68,6 +73,12 @@ export function generatedProgram(g: GeneratedProgram): Program {
               break;
             case 'add':
               yield* add(cells[i.cell]!, 1);
+              break;
+            case 'addKnown':
+              yield* addKnown(cells[i.cell]!, i.delta);
+              break;
+            case 'addTest':
+              saw(me, `z${i.cell}=${yield* addAndTestZero(cells[i.cell]!, i.delta)}`);
               break;
             case 'assert':
               // A BUG_ON(c == value): a fatal finding that ends the execution.

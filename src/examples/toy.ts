@@ -1,7 +1,7 @@
 // A tiny shared-memory vocabulary for engine-level programs: cells, locks and waits. Used by
 // the engine's tests, its benchmarks and the example programs of the command.
 
-import { block, type Gen, read, step, update, write } from '../engine/ops.js';
+import { addAndTest, addTo, block, type Gen, read, step, update, write } from '../engine/ops.js';
 
 export class Cell {
   constructor(
@@ -32,6 +32,19 @@ export function* fetchAdd(c: Cell, d: number): Gen<number> {
 export function* add(c: Cell, d: number): Gen<void> {
   yield* step(`${c.name} += ${d} (result unused)`, update(c));
   c.value += d;
+}
+
+/** An atomic add whose result is not used, its amount told to the engine (atomic_add with CounterAdd). */
+export function* addKnown(c: Cell, d: number): Gen<void> {
+  yield* step(`${c.name} += ${d} (result unused)`, addTo(c, BigInt(d), () => BigInt(c.value)));
+  c.value += d;
+}
+
+/** An atomic add whose result is only tested against zero (atomic_add_and_test); true at zero. */
+export function* addAndTestZero(c: Cell, d: number): Gen<boolean> {
+  yield* step(`${c.name} += ${d} == 0`, addAndTest(c, BigInt(d), () => BigInt(c.value)));
+  c.value += d;
+  return c.value === 0;
 }
 
 export class Lock {

@@ -327,14 +327,14 @@ describe('kill and release', () => {
               },
             },
           ],
-          outcome: () => `released=${p.released} bad=${p.bad} value=${percpu_ref_value(ref)}`,
+          outcome: () => `released=${p.released} in ${p.where} bad=${p.bad} value=${percpu_ref_value(ref)}`,
         };
       });
-      // No "percpu ref (...) <= 0" warning, no other finding.
+      // No "percpu ref (...) <= 0" warning, no other finding; whichever put comes last runs
+      // release: B's, or the RCU callback's (A's put in the kill comes before the callback's).
       expect(r.findings).toEqual([]);
-      expect(r.outcomes).toEqual(['released=1 bad=0 value=0']);
+      expect(r.outcomes).toEqual(['released=1 in B bad=0 value=0', 'released=1 in rcu callback percpu_ref_switch_to_atomic_rcu bad=0 value=0']);
       expect(r.complete).toBe(true);
-      expect(r.explored).toBeGreaterThan(50);
     }
   });
 

@@ -14,28 +14,39 @@
 // release): the reversal then goes before the latest earlier conflicting step at which it can
 // start.
 
-import type { Execution } from '../execution.js';
+import { CounterEpochs } from '../counter-epochs.js';
+import { counterValues, type Execution } from '../execution.js';
 import { dependent, HappensBefore, type HbEvent } from '../happens-before.js';
 import type { Access } from '../ops.js';
 import type { VectorClock } from '../vector-clock.js';
 import { type SchedNode, TreeScheduler } from './tree.js';
 
 export class SourceDpor extends TreeScheduler {
+  /** The counters' epochs at the current step, for the sleep sets. */
+  private counters = new CounterEpochs();
+
   protected initialBacktrack(_node: SchedNode, first: number): Iterable<number> {
     return [first];
   }
 
+  override newExecution(): boolean {
+    this.counters = new CounterEpochs();
+    return super.newExecution();
+  }
+
   protected override beforeStep(exec: Execution, node: SchedNode, position: number): void {
+    const chosenAccess = exec.pendingAccess(node.chosen);
     // Above the divergence the node replays the previous execution's pick with the same done
     // set: its child's sleep set is the one computed then.
-    if (position < this.divergence) return;
-    // Threads asleep here, or already explored here, stay asleep after this step if it cannot
-    // affect them.
-    const chosenAccess = exec.pendingAccess(node.chosen);
-    const childSleep = new Set<number>();
-    for (const r of node.sleep) if (r !== node.chosen && !dependent(exec.pendingAccess(r), chosenAccess)) childSleep.add(r);
-    for (const r of node.done) if (r !== node.chosen && !dependent(exec.pendingAccess(r), chosenAccess)) childSleep.add(r);
-    node.childSleep = childSleep;
+    if (position >= this.divergence) {
+      // Threads asleep here, or already explored here, stay asleep after this step if it
+      // cannot affect them.
+      const childSleep = new Set<number>();
+      for (const r of node.sleep) if (r !== node.chosen && !this.counters.dependent(exec.pendingAccess(r), chosenAccess)) childSleep.add(r);
+      for (const r of node.done) if (r !== node.chosen && !this.counters.dependent(exec.pendingAccess(r), chosenAccess)) childSleep.add(r);
+      node.childSleep = childSleep;
+    }
+    this.counters.advance(chosenAccess, counterValues(chosenAccess));
   }
 
   override endExecution(exec: Execution): void {
@@ -58,7 +69,8 @@ export class SourceDpor extends TreeScheduler {
     // sleeping siblings, might have gone first.
     for (const t of exec.threads) {
       if (!t.pending) continue;
-      const pendingEvent: HbEvent = { tid: t.tid, access: exec.pendingAccess(t.tid), spawnedAt: t.spawnedAt, firstOfThread: t.steps === 0 };
+      const access = exec.pendingAccess(t.tid);
+      const pendingEvent: HbEvent = { tid: t.tid, access, spawnedAt: t.spawnedAt, firstOfThread: t.steps === 0, counts: counterValues(access) };
       const { races, clock } = hb.pendingRaces(pendingEvent);
       for (const first of races) this.reverse(hb, first, events.length, t.tid, clock, pendingEvent.access);
     }

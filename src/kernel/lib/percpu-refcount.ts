@@ -33,6 +33,7 @@ import {
   __PERCPU_REF_FLAG_BITS,
   __ref_is_percpu,
   area_of,
+  atomic_long_add_access,
   deref,
   new_percpu_area_addr,
   percpu_area,
@@ -247,7 +248,7 @@ const percpu_ref_switch_to_atomic_rcu = frame('percpu_ref_switch_to_atomic_rcu',
   for (const s of now.slots) count = u64(count + s.value);
   // atomic_long_add() returns nothing: it commutes with the atomic-mode gets (atomic_long_add)
   // that may already have reached ref->count; the read below is what conflicts.
-  yield* step('atomic_long_add((long)count - PERCPU_COUNT_BIAS, &ref->count)', update(data.count));
+  yield* step('atomic_long_add((long)count - PERCPU_COUNT_BIAS, &ref->count)', atomic_long_add_access(data.count, s64(count - PERCPU_COUNT_BIAS)));
   data.count.counter = s64(data.count.counter + s64(count - PERCPU_COUNT_BIAS));
   yield* step('atomic_long_read(&ref->count) <= 0', read(data.count), read(data));
   const value = data.count.counter;
@@ -303,7 +304,7 @@ const __percpu_ref_switch_to_percpu = frame('__percpu_ref_switch_to_percpu', fun
   if (!(word & __PERCPU_REF_ATOMIC)) return;
   if (v53_era() && (yield* WARN_ON_ONCE(!data.allow_reinit, `${FILE} __percpu_ref_switch_to_percpu`, 'WARN_ON_ONCE(!ref->data->allow_reinit)'))) return;
   // atomic_long_add() returns nothing: a commuting update of ref->count.
-  yield* step('atomic_long_add(PERCPU_COUNT_BIAS, &ref->count)', update(data.count));
+  yield* step('atomic_long_add(PERCPU_COUNT_BIAS, &ref->count)', atomic_long_add_access(data.count, PERCPU_COUNT_BIAS));
   data.count.counter = s64(data.count.counter + PERCPU_COUNT_BIAS);
   if (!area) throw new Failure('panic', `BUG: unable to handle page fault: per_cpu_ptr() of a bad per-CPU pointer of ${ref.name} in __percpu_ref_switch_to_percpu`);
   yield* step('for_each_possible_cpu(cpu) *per_cpu_ptr(percpu_count, cpu) = 0', ...area.slots.map((s) => write(s)));

@@ -11,8 +11,21 @@
 // reader of these trees also sees as 0; set_page_count_as_frozen()/set_page_count_frozen() of the
 // newest tree store 0.
 
-import { frame, type Gen, read, step, update, write } from '../../../engine/ops.js';
-import { type folio, type page, refcount_obj } from './mm_types.js';
+import { type Access, addAndTest, addTo, frame, type Gen, read, step, write } from '../../../engine/ops.js';
+import { type atomic_t, type folio, type page, refcount_obj } from './mm_types.js';
+
+// The model's atomic_t arithmetic does not wrap (a refcount never comes near 2^31), so neither
+// do the footprints' counters.
+
+/** The footprint of atomic_add(i, &v) (atomic_sub, _inc, _dec): an add whose result is unused. */
+function atomic_add_access(v: atomic_t, i: number): Access {
+  return addTo(v, BigInt(i), () => BigInt(v.counter));
+}
+
+/** The footprint of atomic_sub_and_test(i, &v) (atomic_dec_and_test): an add of -i tested against zero. */
+function atomic_sub_and_test_access(v: atomic_t, i: number): Access {
+  return addAndTest(v, BigInt(-i), () => BigInt(v.counter));
+}
 
 /** page_ref_count(page): atomic_read(&page->_refcount). */
 export const page_ref_count = frame('page_ref_count', function* (p: page): Gen<number> {
@@ -66,48 +79,48 @@ export const set_page_count_frozen = frame('set_page_count_frozen', function* (p
 /** page_ref_add(page, nr). */
 export const page_ref_add = frame('page_ref_add', function* (p: page, nr: number): Gen<void> {
   // atomic_add() returns nothing: an update that commutes with other adds and subs.
-  yield* step(`atomic_add(${nr}, &page->_refcount)`, update(refcount_obj(p)));
+  yield* step(`atomic_add(${nr}, &page->_refcount)`, atomic_add_access(refcount_obj(p), nr));
   p._refcount.counter += nr;
 });
 
 /** page_ref_sub(page, nr). */
 export const page_ref_sub = frame('page_ref_sub', function* (p: page, nr: number): Gen<void> {
   // atomic_sub() returns nothing: a commuting update.
-  yield* step(`atomic_sub(${nr}, &page->_refcount)`, update(refcount_obj(p)));
+  yield* step(`atomic_sub(${nr}, &page->_refcount)`, atomic_add_access(refcount_obj(p), -nr));
   p._refcount.counter -= nr;
 });
 
 /** page_ref_inc(page). */
 export const page_ref_inc = frame('page_ref_inc', function* (p: page): Gen<void> {
   // atomic_inc() returns nothing: a commuting update.
-  yield* step('atomic_inc(&page->_refcount)', update(refcount_obj(p)));
+  yield* step('atomic_inc(&page->_refcount)', atomic_add_access(refcount_obj(p), 1));
   p._refcount.counter += 1;
 });
 
 /** folio_ref_inc(folio). */
 export const folio_ref_inc = frame('folio_ref_inc', function* (f: folio): Gen<void> {
   // atomic_inc() returns nothing: a commuting update.
-  yield* step('atomic_inc(&folio->_refcount)', update(refcount_obj(f)));
+  yield* step('atomic_inc(&folio->_refcount)', atomic_add_access(refcount_obj(f), 1));
   f._refcount.counter += 1;
 });
 
 /** page_ref_dec(page). */
 export const page_ref_dec = frame('page_ref_dec', function* (p: page): Gen<void> {
   // atomic_dec() returns nothing: a commuting update.
-  yield* step('atomic_dec(&page->_refcount)', update(refcount_obj(p)));
+  yield* step('atomic_dec(&page->_refcount)', atomic_add_access(refcount_obj(p), -1));
   p._refcount.counter -= 1;
 });
 
 /** page_ref_sub_and_test(page, nr): true when the count reaches 0. */
 export const page_ref_sub_and_test = frame('page_ref_sub_and_test', function* (p: page, nr: number): Gen<boolean> {
-  yield* step(`atomic_sub_and_test(${nr}, &page->_refcount)`, write(refcount_obj(p)));
+  yield* step(`atomic_sub_and_test(${nr}, &page->_refcount)`, atomic_sub_and_test_access(refcount_obj(p), nr));
   p._refcount.counter -= nr;
   return p._refcount.counter === 0;
 });
 
 /** folio_ref_sub_and_test(folio, nr) (v5.16+). */
 export const folio_ref_sub_and_test = frame('folio_ref_sub_and_test', function* (f: folio, nr: number): Gen<boolean> {
-  yield* step(`atomic_sub_and_test(${nr}, &folio->_refcount)`, write(refcount_obj(f)));
+  yield* step(`atomic_sub_and_test(${nr}, &folio->_refcount)`, atomic_sub_and_test_access(refcount_obj(f), nr));
   f._refcount.counter -= nr;
   return f._refcount.counter === 0;
 });
@@ -128,14 +141,14 @@ export const page_ref_inc_return = frame('page_ref_inc_return', function* (p: pa
 
 /** page_ref_dec_and_test(page): true when the count reaches 0. */
 export const page_ref_dec_and_test = frame('page_ref_dec_and_test', function* (p: page): Gen<boolean> {
-  yield* step('atomic_dec_and_test(&page->_refcount)', write(refcount_obj(p)));
+  yield* step('atomic_dec_and_test(&page->_refcount)', atomic_sub_and_test_access(refcount_obj(p), 1));
   p._refcount.counter -= 1;
   return p._refcount.counter === 0;
 });
 
 /** folio_ref_dec_and_test(folio) (v5.16+). */
 export const folio_ref_dec_and_test = frame('folio_ref_dec_and_test', function* (f: folio): Gen<boolean> {
-  yield* step('atomic_dec_and_test(&folio->_refcount)', write(refcount_obj(f)));
+  yield* step('atomic_dec_and_test(&folio->_refcount)', atomic_sub_and_test_access(refcount_obj(f), 1));
   f._refcount.counter -= 1;
   return f._refcount.counter === 0;
 });

@@ -30,7 +30,7 @@
 // rcu_read_unlock() into the step that touches the counter (only moving the thread-local
 // nesting change next to the section's first/last shared access), so each is two steps.
 
-import { type Access, frame, type Gen, read, step, update, write } from '../../../engine/ops.js';
+import { type Access, addAndTest, addTo, frame, type Gen, read, step, update, write } from '../../../engine/ops.js';
 import { panic, WARN_ON_ONCE } from '../asm-generic/bug.js';
 import { machine, patched, smp_processor_id } from '../../machine.js';
 import {
@@ -89,6 +89,19 @@ export function ps(fn: percpu_ref_func_t | null | undefined): string {
 /** atomic_long_t: a signed 64-bit counter, an object of its own. */
 export class atomic_long_t {
   counter = 0n;
+}
+
+/** BITS_PER_LONG = 64: atomic_long_t arithmetic wraps modulo 2^64. */
+const LONG_MODULUS = 1n << 64n;
+
+/** The footprint of atomic_long_add(i, &v): an add whose result is unused. */
+export function atomic_long_add_access(v: atomic_long_t, i: bigint): Access {
+  return addTo(v, i, () => v.counter, LONG_MODULUS);
+}
+
+/** The footprint of atomic_long_sub_and_test(i, &v): an add of -i whose result is only tested against zero. */
+export function atomic_long_sub_and_test_access(v: atomic_long_t, i: bigint): Access {
+  return addAndTest(v, -i, () => v.counter, LONG_MODULUS);
 }
 
 /** One CPU's unsigned long of a percpu_ref's per-CPU area. */
@@ -228,7 +241,7 @@ export const percpu_ref_get_many = frame('percpu_ref_get_many', function* (ref: 
   if (m.percpu) return yield* this_cpu_add(ref, t, m, BigInt(nr), 'this_cpu_add', true);
   const count = count_of(m, 'percpu_ref_get_many');
   // atomic_long_add() returns nothing: a commuting update of ref->count.
-  yield* step(`atomic_long_add(${nr}, &count); ${unlockName()}()`, update(count), ...exit_access(t));
+  yield* step(`atomic_long_add(${nr}, &count); ${unlockName()}()`, atomic_long_add_access(count, BigInt(nr)), ...exit_access(t));
   count.counter = s64(count.counter + BigInt(nr));
   rcu_exit(t);
 });
@@ -249,7 +262,8 @@ export const percpu_ref_put_many = frame('percpu_ref_put_many', function* (ref: 
   if (m.percpu) return yield* this_cpu_add(ref, t, m, -BigInt(nr), 'this_cpu_sub', true);
   const data = deref(m.data, 'ref->data', 'percpu_ref_put_many');
   const count = data.count;
-  yield* step(`atomic_long_sub_and_test(${nr}, &count)`, write(count), ...exit_access(t));
+  // atomic_long_sub_and_test() uses its result only to tell whether it is zero.
+  yield* step(`atomic_long_sub_and_test(${nr}, &count)`, atomic_long_sub_and_test_access(count, BigInt(nr)), ...exit_access(t));
   count.counter = s64(count.counter - BigInt(nr));
   if (count.counter !== 0n) {
     rcu_exit(t);
