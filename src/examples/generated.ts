@@ -1,8 +1,8 @@
 // Small concurrent programs described as data, for the differential test of DPOR against
-// exhaustive DFS: threads of reads, writes, read-modify-writes, commuting adds, locked
-// sections, blocking waits, choices, fault points, assertions that end the execution,
-// counter adds whose result is tested against zero and
-// spawned children (joined at the end of their parent) over a few shared cells.
+// exhaustive DFS: threads of reads, writes, read-modify-writes, commuting adds (with or without
+// their delta), adds whose result is tested against zero, locked sections, blocking waits,
+// choices, fault points, assertions that end the execution and spawned children (joined at the
+// end of their parent) over a few shared cells.
 
 import type { Program } from '../engine/execution.js';
 import { choose, Failure, fault, type Gen, join, spawn } from '../engine/ops.js';

@@ -22,7 +22,7 @@
 // Plain read-modify-writes of ref->percpu_count_ptr (`|=`, `&=`) are a load step and a store
 // step: the RCU callback of v5.3+ stores to the word without the lock (__percpu_ref_exit).
 
-import { block, Failure, fault, frame, type Gen, read, step, update, write } from '../../engine/ops.js';
+import { block, Failure, fault, frame, type Gen, read, step, write } from '../../engine/ops.js';
 import { BUG_ON, WARN_ON_ONCE, WARN_ONCE } from '../include/asm-generic/bug.js';
 import { ENOMEM } from '../include/uapi/errno.js';
 import type { gfp_t } from '../include/linux/gfp.js';
