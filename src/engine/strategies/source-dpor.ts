@@ -10,9 +10,10 @@
 //
 // A thread whose step the reversal needs but which is disabled at that state is never added:
 // nothing in the reversed sequence can enable it, since enabling is a conflict. When no
-// initial is enabled there, the racing step was blocked until `first` enabled it (a lock's
-// release): the reversal then goes before the latest earlier conflicting step at which it can
-// start.
+// initial is enabled there, or the racing thread is an initial that cannot step there, the
+// racing step was blocked until `first` enabled it (a lock's release, the end of the read-side
+// section a grace period waits for): the reversal then goes before the latest earlier
+// conflicting step at which it can start.
 
 import { CounterEpochs } from '../counter-epochs.js';
 import { counterValues, type Execution } from '../execution.js';
@@ -99,6 +100,10 @@ export class SourceDpor extends TreeScheduler {
       seq.push(e);
     }
     if (!seq.some((f) => hb.hbClock(f, clock)) && !initials.includes(tid)) initials.push(tid);
+    // The racing thread is an initial but cannot step here: nothing before its step in the
+    // reversed sequence enables it, so `first` did, and the race cannot be reversed here; the
+    // other initials would only reorder steps independent of `first`.
+    if (initials.includes(tid) && !node.enabled.includes(tid)) return false;
     if (initials.some((t) => node.backtrack.has(t))) return true;
     const pick = initials.find((t) => node.enabled.includes(t) && !node.sleep.has(t)) ?? initials.find((t) => node.enabled.includes(t));
     if (pick === undefined) return false;

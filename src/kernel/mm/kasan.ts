@@ -24,9 +24,8 @@ interface Tracked {
 
 const state = new WeakMap<object, Tracked>();
 
-function check(target: object, prop: string | symbol, access: 'read' | 'write'): void {
-  const t = state.get(target);
-  if (!t?.poison) return;
+/** The report of an access to poisoned memory. */
+function fault(t: Tracked, prop: string | symbol, access: 'read' | 'write'): void {
   if (typeof prop === 'symbol') return;
   if (t.poison === 'freed') throw new Failure('kasan', `BUG: KASAN: use-after-free: ${access} of ${t.what}.${prop} (allocated by ${t.allocatedBy})`);
   throw new Failure('panic', `BUG: unable to handle page fault: ${access} of ${t.what}.${prop}, whose memmap has been removed`);
@@ -34,17 +33,18 @@ function check(target: object, prop: string | symbol, access: 'read' | 'write'):
 
 /** Wraps `obj` so that every access after it is poisoned is reported. */
 export function track<T extends object>(obj: T, what: string, allocatedBy: string, slab: boolean): T {
+  const t: Tracked = { what, allocatedBy, poison: undefined, slab, target: obj };
+  // The traps hold their object's record: every access of a tracked object goes through them.
   const proxy = new Proxy(obj, {
     get(target, prop, receiver) {
-      check(target, prop, 'read');
+      if (t.poison) fault(t, prop, 'read');
       return Reflect.get(target, prop, receiver) as unknown;
     },
     set(target, prop, value, receiver) {
-      check(target, prop, 'write');
+      if (t.poison) fault(t, prop, 'write');
       return Reflect.set(target, prop, value, receiver);
     },
   });
-  const t: Tracked = { what, allocatedBy, poison: undefined, slab, target: obj };
   state.set(obj, t);
   state.set(proxy, t);
   return proxy;
