@@ -1,6 +1,8 @@
 // The work the command hands to worker threads, and what comes back. Everything here is plain
-// data, so that it crosses thread boundaries and prints as JSON.
+// data, so that it crosses thread boundaries and prints as JSON (and a plan job's port, which is
+// transferred).
 
+import type { MessagePort } from 'node:worker_threads';
 import type { ExploreResult, StrategyName } from '../engine/explore.js';
 import type { FaultPlan } from '../engine/fault-plans.js';
 import type { TraceStep } from '../engine/execution.js';
@@ -41,6 +43,8 @@ export interface PlanJob {
   readonly settings: CheckSettings;
   readonly plan: FaultPlan;
   readonly heartbeat: Int32Array;
+  /** Where the worker posts each plan of one more fault as soon as it is reached. */
+  readonly reached?: MessagePort;
 }
 
 /** What a plan's exploration found, and the plans of one more fault that it reached. */

@@ -8,6 +8,7 @@
 // are changes how long a check takes, never what it finds.
 
 import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { type FaultPlan, mergePlanResults, type PlanResult, planKey } from '../engine/fault-plans.js';
 import type { CheckJob, Job, JobOutcome, PlanJob, PlanJobOutcome, PlanOutcome, ReplayJob } from './jobs.js';
@@ -32,7 +33,7 @@ export async function runJobs(specs: readonly JobSpec[], options: PoolOptions = 
     minThreads: 0,
     idleTimeout: 1000,
   });
-  const run = (spec: AnySpec): Promise<JobOutcome | PlanJobOutcome> => watched(pool, spec, stallMs);
+  const run = (spec: AnySpec, transfer?: MessagePort): Promise<JobOutcome | PlanJobOutcome> => watched(pool, spec, stallMs, transfer);
   try {
     return await Promise.all(
       specs.map(async (spec, i) => {
@@ -49,9 +50,10 @@ export async function runJobs(specs: readonly JobSpec[], options: PoolOptions = 
 /**
  * Checks one cell plan by plan. With an execution limit the plans run one after another, each
  * with what the earlier ones left of the limit, so that where the limit stops does not depend
- * on the workers; otherwise every plan a finished plan reaches is started at once.
+ * on the workers; otherwise every plan a running plan reaches is started as soon as it is
+ * reached. The plans are the same either way, and their results merge in plan order.
  */
-async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec) => Promise<JobOutcome | PlanJobOutcome>): Promise<JobOutcome> {
+async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec, transfer?: MessagePort) => Promise<JobOutcome | PlanJobOutcome>): Promise<JobOutcome> {
   const s = spec.settings;
   const settings = s.timeLimitMs !== undefined ? { ...s, deadline: Date.now() + s.timeLimitMs } : s;
   const done: PlanResult[] = [];
@@ -62,21 +64,38 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec)
   const planJob = (plan: FaultPlan): Omit<PlanJob, 'heartbeat'> => ({ kind: 'plan', scenario: spec.scenario, tree: spec.tree, params: spec.params, settings: left === undefined ? settings : { ...settings, maxExecutions: left }, plan });
   const explorePlan = async (plan: FaultPlan): Promise<void> => {
     if (error !== undefined || left === 0) return;
-    const r = await run(planJob(plan));
+    // Without a limit, each plan a running plan reaches starts at once, on another worker,
+    // while the plan that reached it goes on.
+    const started: Promise<void>[] = [];
+    const start = (q: FaultPlan): void => {
+      if (seen.has(planKey(q))) return;
+      seen.add(planKey(q));
+      started.push(explorePlan(q));
+    };
+    let channel: MessageChannel | undefined;
+    if (left === undefined && plan.length < s.maxFaults) {
+      channel = new MessageChannel();
+      channel.port1.on('message', (q: FaultPlan) => start(q));
+    }
+    const r = await run(channel ? { ...planJob(plan), reached: channel.port2 } : planJob(plan), channel?.port2);
+    // What is still on its way is in the outcome's `next` too.
+    channel?.port1.close();
     if (isJobError(r)) {
       error ??= r.error;
+      await Promise.all(started);
       return;
     }
     const p = r as PlanOutcome;
     name = p.scenario;
     done.push({ plan: p.plan, result: p.result, declined: p.declined, next: [...p.next] });
-    if (left !== undefined) left = Math.max(0, left - p.result.explored - p.result.sleepBlocked - p.declined);
-    const fresh = p.next.filter((q) => !seen.has(planKey(q)));
-    for (const q of fresh) seen.add(planKey(q));
     if (left !== undefined) {
+      left = Math.max(0, left - p.result.explored - p.result.sleepBlocked - p.declined);
+      const fresh = p.next.filter((q) => !seen.has(planKey(q)));
+      for (const q of fresh) seen.add(planKey(q));
       for (const q of fresh) await explorePlan(q);
     } else {
-      await Promise.all(fresh.map(explorePlan));
+      for (const q of p.next) start(q);
+      await Promise.all(started);
     }
   };
   await explorePlan([]);
@@ -87,7 +106,7 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec)
   return cellResult(spec, name, cut ? { ...merged, complete: false, stopReason: 'executions' } : merged);
 }
 
-async function watched(pool: Piscina, spec: AnySpec, stallMs: number): Promise<JobOutcome | PlanJobOutcome> {
+async function watched(pool: Piscina, spec: AnySpec, stallMs: number, transfer?: MessagePort): Promise<JobOutcome | PlanJobOutcome> {
   // [0]: steps taken by the model; [1]: set when a worker picks the job up.
   const heartbeat = new Int32Array(new SharedArrayBuffer(8));
   const job = { ...spec, heartbeat } as Job;
@@ -106,7 +125,7 @@ async function watched(pool: Piscina, spec: AnySpec, stallMs: number): Promise<J
     }
   }, 250);
   try {
-    return (await pool.run(job, { signal: ctl.signal })) as JobOutcome | PlanJobOutcome;
+    return (await pool.run(job, { signal: ctl.signal, transferList: transfer ? [transfer] : undefined })) as JobOutcome | PlanJobOutcome;
   } catch (e) {
     return ctl.signal.aborted
       ? { error: `model error: ${describe(spec)} made no progress for ${Math.round(stallMs / 1000)} s (a loop that never yields to the engine?)` }

@@ -54,7 +54,8 @@ async function runCheck(job: CheckJob): Promise<CheckResult> {
 
 async function runPlan(job: PlanJob): Promise<PlanJobOutcome> {
   const { name, program } = await programFor(job.scenario, job.tree, job.params);
-  const r = explorePlan(program, job.plan, exploreOptions(job.settings, job.heartbeat));
+  const r = explorePlan(program, job.plan, exploreOptions(job.settings, job.heartbeat), job.reached && ((next) => job.reached!.postMessage(next)));
+  job.reached?.close();
   return { scenario: name, plan: r.plan, result: r.result, declined: r.declined, next: r.next };
 }
 

@@ -118,15 +118,25 @@ export interface PlanResult {
   readonly next: FaultPlan[];
 }
 
-/** Explores the executions that follow `plan` exactly. */
-export function explorePlan(program: Program, plan: FaultPlan, options: ExploreOptions = {}): PlanResult {
+/**
+ * Explores the executions that follow `plan` exactly. `onNext` hears of each plan of one more
+ * fault as soon as an execution reaches its site, so that it can be started before this one ends.
+ */
+export function explorePlan(program: Program, plan: FaultPlan, options: ExploreOptions = {}, onNext?: (next: FaultPlan) => void): PlanResult {
   const maxFaults = options.maxFaults ?? 1;
   if (plan.length > maxFaults) throw new Error(`a plan of ${plan.length} faults exceeds the bound of ${maxFaults}`);
   const scheduler = new FaultPlanScheduler(schedulerFor(options.strategy ?? 'dpor', options), plan);
   const more = new Map<string, FaultSite>();
   const accepts = (): boolean => {
     if (!scheduler.followed()) return false;
-    if (plan.length < maxFaults) for (const s of scheduler.reached) more.set(siteKey(s), s);
+    if (plan.length < maxFaults) {
+      for (const s of scheduler.reached) {
+        const key = siteKey(s);
+        if (more.has(key)) continue;
+        more.set(key, s);
+        onNext?.(canonicalPlan([...plan, s]));
+      }
+    }
     return true;
   };
   const r = exploreWith(program, options, scheduler, accepts);
