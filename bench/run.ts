@@ -83,10 +83,15 @@ printTable(
   krows.map((r) => [r.cell, String(r.explored), String(r.cut), r.complete ? 'yes' : `no (${KERNEL_LIMIT_S} s limit)`, fmt(r.stepsPerSecond), r.seconds.toFixed(1)]),
 );
 
-// One worker against two on the same check.
-const JOBS_ARGS = ['p2pmem-alloc-vs-unbind', 'p2pmem-sysfs-read-vs-unbind', '--tree', 'v5.2', '--tree', 'v6.14'];
-const jrows = jobsRows(JOBS_ARGS, [1, 2]);
-console.log(`\nzonedev check ${JOBS_ARGS.join(' ')}: --jobs 1 ${jrows[0]!.seconds.toFixed(1)} s, --jobs 2 ${jrows[1]!.seconds.toFixed(1)} s, speedup ${(jrows[0]!.seconds / jrows[1]!.seconds).toFixed(2)}x; the same document: ${jrows.every((r) => r.same) ? 'yes' : 'NO'}`);
+// One worker against two on the same check: small cells (worker start-up against the work),
+// and one big cell (its fault plans; the plan without faults is one worker's).
+for (const args of [
+  ['p2pmem-alloc-vs-unbind', 'p2pmem-sysfs-read-vs-unbind', '--tree', 'v5.2', '--tree', 'v6.14'],
+  ['p2pdma-two-bars-vs-unbind', '--tree', 'v5.2'],
+]) {
+  const jrows = jobsRows(args, [1, 2]);
+  console.log(`\nzonedev check ${args.join(' ')}: --jobs 1 ${jrows[0]!.seconds.toFixed(1)} s, --jobs 2 ${jrows[1]!.seconds.toFixed(1)} s, speedup ${(jrows[0]!.seconds / jrows[1]!.seconds).toFixed(2)}x; the same document: ${jrows.every((r) => r.same) ? 'yes' : 'NO'}`);
+}
 
 function printTable(head: string[], body: string[][]): void {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
