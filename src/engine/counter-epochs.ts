@@ -89,6 +89,11 @@ export class CounterEpochs {
 
   /** Takes a step touching `access`, the counters at `counts` before it. */
   advance(access: readonly Access[], counts: readonly (bigint | undefined)[] | undefined): void {
+    // Most steps add to nothing: they only end the epochs of what they read or write.
+    if (!access.some((a) => a.kind === 'update')) {
+      if (this.epochs.size > 0) for (const a of access) this.epochs.delete(a.obj);
+      return;
+    }
     forEachObject(access, (obj, kind, only, index) => {
       const joined = kind === 'update' ? joinEpoch(this.epochs.get(obj) ?? EMPTY_EPOCH, only?.add, counts?.[index]) : undefined;
       if (joined) this.epochs.set(obj, joined);
@@ -101,6 +106,16 @@ export class CounterEpochs {
    * whichever went first: on a counter both add to, unless its epoch stays safe with both.
    */
   dependent(a: readonly Access[], b: readonly Access[]): boolean {
+    // By kind, unless both add to one object: then as happens-before groups the footprints.
+    let adds = false;
+    for (const x of a) {
+      for (const y of b) {
+        if (x.obj !== y.obj) continue;
+        if (x.kind === 'update' && y.kind === 'update') adds = true;
+        else if (conflicting(x.kind, y.kind)) return true;
+      }
+    }
+    if (!adds) return false;
     let found = false;
     forEachObject(a, (obj, ka, onlyA) => {
       if (found) return;
