@@ -33,6 +33,8 @@ export class Machine {
   readonly warnedOnce = new Set<string>();
   /** Anything a subsystem keeps as a global (an xarray, a list head), by name. */
   readonly globals = new Map<string, unknown>();
+  /** Threads bound to a CPU (a per-CPU kthread, a CPU's softirq work), by thread id. */
+  readonly boundTo = new Map<number, number>();
 
   constructor(config: MachineConfig) {
     this.tree = config.tree;
@@ -73,8 +75,12 @@ export function patched(id: string): boolean {
   return m.tree.patches.has(id);
 }
 
-/** smp_processor_id(): the CPU the running thread is on. Each thread stays on one CPU. */
+/**
+ * smp_processor_id(): the CPU the running thread is on. Each thread stays on one CPU: the one
+ * it is bound to, else thread i on CPU i mod nr_cpu_ids.
+ */
 export function* smp_processor_id(): Gen<number> {
   const me = yield* self();
-  return me.tid % machine().nr_cpu_ids;
+  const m = machine();
+  return m.boundTo.get(me.tid) ?? me.tid % m.nr_cpu_ids;
 }

@@ -172,7 +172,7 @@ describe('grace periods', () => {
       };
     });
     expect(r.findings.map((f) => [f.kind, f.title])).toEqual([['bug', 'BUG: sleeping function called from invalid context at kernel/locking/mutex.c']]);
-    expect(r.findings[0]!.thread).toContain('rcu callback');
+    expect(r.findings[0]!.thread).toBe('rcu callbacks on CPU 0');
   });
 
   it('include/linux/rcupdate.h (CONFIG_PROVE_RCU): rcu_dereference() outside a read-side section is "suspicious RCU usage"', () => {

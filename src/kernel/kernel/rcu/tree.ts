@@ -17,12 +17,15 @@
 // reader is only where its outermost section begins and ends. A grace period's start and a
 // section's end commute (the grace period cannot end before either), so they do not conflict.
 //
-// Approximations: the kernel runs callbacks queued on one CPU in
-// order; here each callback is its own thread, so callbacks of different call_rcu() calls may
-// run in any order once their grace periods have ended. rcu_barrier() is not modelled.
+// Callbacks: call_rcu() queues the callback on the calling CPU's list (rdp->cblist), and that
+// CPU invokes its callbacks in the order they were queued (rcu_core() -> rcu_do_batch(), in
+// softirq context on the CPU): one thread per CPU with callbacks queued, bound to that CPU,
+// invokes each once its grace period has ended, then the next. Callbacks of different CPUs
+// run in any order. Approximations: each callback is a read-side section of its own (the
+// kernel's batch runs with bottom halves disabled throughout); rcu_barrier() is not modelled.
 
 import { type Access, block, frame, type Gen, read, report, self, spawn, step, write } from '../../../engine/ops.js';
-import { machine } from '../../machine.js';
+import { machine, smp_processor_id } from '../../machine.js';
 import { printk } from '../printk.js';
 
 /**
@@ -320,27 +323,66 @@ export const call_rcu_hurry = frame('call_rcu_hurry', function* (head: rcu_head,
   yield* __call_rcu('call_rcu_hurry', head, func);
 });
 
-function* __call_rcu(name: string, head: rcu_head, func: rcu_callback_t): Gen<void> {
-  const waited = yield* gp_start(`${name}(${func.name || 'func'})`, [write(head)]);
-  head.func = func;
-  yield* spawn(`rcu callback ${func.name || ''}`.trim(), () => rcu_do_batch(head, func, waited));
+/** One queued callback: the head, its function, and the readers its grace period waits for. */
+interface queued_callback {
+  readonly head: rcu_head;
+  readonly func: rcu_callback_t;
+  readonly waited: readonly rcu_read_section[];
 }
 
-/** kernel/rcu/tree.c rcu_core() → rcu_do_batch(): waits for the grace period, then invokes. */
-function* rcu_do_batch(head: rcu_head, func: rcu_callback_t, waited: readonly rcu_read_section[]): Gen<void> {
+/**
+ * struct rcu_data (kernel/rcu/tree.h), one per CPU: the callbacks queued on it (rdp->cblist),
+ * oldest first, and whether the CPU is invoking them.
+ */
+export class rcu_data {
+  readonly cblist: queued_callback[] = [];
+  invoking = false;
+  constructor(readonly cpu: number) {}
+}
+
+function rcu_data_of(cpu: number): rcu_data {
+  return machine().global(`rcu_data/${cpu}`, () => new rcu_data(cpu));
+}
+
+function* __call_rcu(name: string, head: rcu_head, func: rcu_callback_t): Gen<void> {
+  const rdp = rcu_data_of(yield* smp_processor_id());
+  const waited = yield* gp_start(`${name}(${func.name || 'func'})`, [write(head), write(rdp)]);
+  head.func = func;
+  rdp.cblist.push({ head, func, waited });
+  if (rdp.invoking) return;
+  // The CPU's softirq work: raise_softirq(RCU_SOFTIRQ) on this CPU.
+  rdp.invoking = true;
+  const tid = yield* spawn(`rcu callbacks on CPU ${rdp.cpu}`, () => rcu_core(rdp));
+  machine().boundTo.set(tid, rdp.cpu);
+}
+
+/**
+ * kernel/rcu/tree.c rcu_core() -> rcu_do_batch() on one CPU: invokes the CPU's callbacks in
+ * order, each once its grace period has ended, in softirq context (local_bh_disable()).
+ */
+function* rcu_core(rdp: rcu_data): Gen<void> {
   const t = yield* current_task();
-  // The grace period ends and the callback is invoked from softirq context: local_bh_disable().
-  yield* block(
-    'rcu_do_batch(): grace period ended',
-    `an RCU grace period (readers: ${readers(waited)})`,
-    () => gp_done(waited),
-    ...waited.map((sec) => read(sec)),
-    write(head),
-    ...task_access(t, 'preempt_disable'),
-  );
-  head.func = null;
-  preempt_disable_in_step(t);
-  yield* func(head);
-  yield* step('rcu_do_batch(): callback done, local_bh_enable()', ...task_access(t, 'preempt_enable'));
-  preempt_enable_in_step(t);
+  for (;;) {
+    const cb = rdp.cblist[0]!;
+    yield* block(
+      `rcu_do_batch(): grace period ended, invoke ${cb.func.name || 'func'}`,
+      `an RCU grace period (readers: ${readers(cb.waited)})`,
+      () => gp_done(cb.waited),
+      ...cb.waited.map((sec) => read(sec)),
+      write(cb.head),
+      ...task_access(t, 'preempt_disable'),
+    );
+    // Taking the oldest callback off the list commutes with call_rcu() adding one at its end.
+    rdp.cblist.shift();
+    cb.head.func = null;
+    preempt_disable_in_step(t);
+    yield* cb.func(cb.head);
+    // Whether more callbacks are queued is what call_rcu() on this CPU looks at too.
+    yield* step('rcu_do_batch(): callback done, local_bh_enable()', ...task_access(t, 'preempt_enable'), write(rdp));
+    preempt_enable_in_step(t);
+    if (rdp.cblist.length === 0) {
+      rdp.invoking = false;
+      return;
+    }
+  }
 }
