@@ -107,6 +107,24 @@ describe('the command line', () => {
     expect(code).toBe(1);
   });
 
+  it('Ctrl-C stops the run and prints what was found so far, exit 130', async () => {
+    const child = spawn(process.execPath, [MAIN, 'check', 'p2pdma-two-bars-vs-unbind', '--tree', 'v6.14', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    // Long enough to be exploring: this cell takes minutes.
+    await new Promise((done) => setTimeout(done, 3000));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(code).toBe(130);
+    expect(err.trimEnd().split('\n')).toEqual(['zonedev: interrupted; printing what was found so far (Ctrl-C again to quit)']);
+    const doc = JSON.parse(out) as { results: { status: string; complete: boolean; stopReason: string; explored: number }[] };
+    expect(doc.results).toHaveLength(1);
+    expect(doc.results[0]).toMatchObject({ complete: false, stopReason: 'interrupted' });
+    expect(doc.results[0]!.explored).toBeGreaterThan(0);
+  });
+
   it('refuses an --html path it cannot write before the run, in one line', () =>
     expectUsageError(zonedev('check', 'example-lost-update', '--html', join(tmpdir(), 'no-such-dir-zonedev', 'r.html')), /--html .*: no directory/));
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The zonedev command: check, replay, bisect, list, merge. Exit status: 0 complete and no
 // findings, 1 findings, 2 bad usage or bad input (one line on stderr, never a stack trace),
-// 3 incomplete with nothing found (a limit reached is not a pass).
+// 3 incomplete with nothing found (a limit reached is not a pass), 130 interrupted (what was
+// found so far is printed).
 
 import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -19,7 +20,7 @@ import { bisect, bisectText } from './bisect.js';
 import { applies, loadScenario, oneLine, refFor, resolveParams, resolveTree, treesFor, UsageError } from './catalog.js';
 import { type CheckResult, type CheckSettings, isJobError, type JobOutcome } from './jobs.js';
 import { mergeShards } from './merge.js';
-import { type JobSpec, runJobs } from './pool.js';
+import { interruptJobs, type JobSpec, runJobs } from './pool.js';
 import { parseShard, selectShard, type Shard, shardHeader, type ShardHeader, shardLine } from './shard.js';
 
 const int = (name: string, min: number) => (v: string): number => {
@@ -136,10 +137,25 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
         process.stderr.write(`[${Math.round((Date.now() - started) / 1000)}s] ${name}: ${what}\n`);
       }
     : undefined;
-  const results = share.length > 0 ? unwrap(await runJobs(share, { threads: o.jobs, stallMs: o.stall * 1000 }, progress)) : [];
+  // Ctrl-C: the jobs stop after their current execution and what they found is printed (exit
+  // status 130); a second Ctrl-C ends the process at once.
+  let interrupted = false;
+  const onInterrupt = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('zonedev: interrupted; printing what was found so far (Ctrl-C again to quit)\n');
+    interruptJobs();
+  };
+  process.on('SIGINT', onInterrupt);
+  let results: CheckResult[];
+  try {
+    results = share.length > 0 ? unwrap(await runJobs(share, { threads: o.jobs, stallMs: o.stall * 1000 }, progress)) : [];
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
   const treeOrder = [...TREES.map((t) => t.name), ...o.tree, '-'];
   const mode = explicit ? 'detail' : 'summary';
-  return emit(results, treeOrder, o, mode, o.shard && shardHeader(o.shard, specs, treeOrder, mode)) ?? statusOf(results);
+  return emit(results, treeOrder, o, mode, o.shard && shardHeader(o.shard, specs, treeOrder, mode)) ?? (interrupted ? 130 : statusOf(results));
 }
 
 /**

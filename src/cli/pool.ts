@@ -16,6 +16,15 @@ import { isJobError } from './jobs.js';
 import { cellResult } from './run-job.js';
 
 export type JobSpec = Omit<CheckJob, 'heartbeat'> | Omit<ReplayJob, 'heartbeat'>;
+
+/** Ctrl-C: every running job stops after its current execution, and no new plan starts. */
+const interruption = { requested: false, running: new Set<Int32Array>() };
+
+/** Asks every job of this process, running or to come, to stop and return what it found. */
+export function interruptJobs(): void {
+  interruption.requested = true;
+  for (const heartbeat of interruption.running) Atomics.store(heartbeat, 2, 1);
+}
 type AnySpec = JobSpec | Omit<PlanJob, 'heartbeat'>;
 
 export interface PoolOptions {
@@ -63,7 +72,7 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec,
   let left = s.maxExecutions;
   const planJob = (plan: FaultPlan): Omit<PlanJob, 'heartbeat'> => ({ kind: 'plan', scenario: spec.scenario, tree: spec.tree, params: spec.params, settings: left === undefined ? settings : { ...settings, maxExecutions: left }, plan });
   const explorePlan = async (plan: FaultPlan): Promise<void> => {
-    if (error !== undefined || left === 0) return;
+    if (error !== undefined || left === 0 || interruption.requested) return;
     // Without a limit, each plan a running plan reaches starts at once, on another worker,
     // while the plan that reached it goes on.
     const started: Promise<void>[] = [];
@@ -101,14 +110,21 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec,
   await explorePlan([]);
   if (error !== undefined) return { error };
   const merged = mergePlanResults(done);
-  // A plan that was never run because the limit ran out leaves the check incomplete.
-  const cut = left === 0 && done.some((d) => d.next.some((q) => !done.some((x) => planKey(x.plan) === planKey(q))));
-  return cellResult(spec, name, cut ? { ...merged, complete: false, stopReason: 'executions' } : merged);
+  // A plan that was never run because the limit ran out, or the run was interrupted, leaves
+  // the check incomplete.
+  const unrun = done.length === 0 || done.some((d) => d.next.some((q) => !done.some((x) => planKey(x.plan) === planKey(q))));
+  if (unrun && interruption.requested) {
+    const scenario = name || (spec.scenario.kind === 'library' ? spec.scenario.name : spec.scenario.path);
+    return cellResult(spec, scenario, { ...merged, complete: false, stopReason: 'interrupted' });
+  }
+  return cellResult(spec, name, unrun && left === 0 ? { ...merged, complete: false, stopReason: 'executions' } : merged);
 }
 
 async function watched(pool: Piscina, spec: AnySpec, stallMs: number, transfer?: MessagePort): Promise<JobOutcome | PlanJobOutcome> {
-  // [0]: steps taken by the model; [1]: set when a worker picks the job up.
-  const heartbeat = new Int32Array(new SharedArrayBuffer(8));
+  // [0]: steps taken by the model; [1]: set when a worker picks the job up; [2]: set to stop it.
+  const heartbeat = new Int32Array(new SharedArrayBuffer(12));
+  if (interruption.requested) Atomics.store(heartbeat, 2, 1);
+  interruption.running.add(heartbeat);
   const job = { ...spec, heartbeat } as Job;
   const ctl = new AbortController();
   let last = 0;
@@ -132,6 +148,7 @@ async function watched(pool: Piscina, spec: AnySpec, stallMs: number, transfer?:
       : { error: `model error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
   } finally {
     clearInterval(watch);
+    interruption.running.delete(heartbeat);
   }
 }
 

@@ -44,6 +44,7 @@ function exploreOptions(s: CheckSettings, heartbeat: Int32Array): ExploreOptions
     heartbeat: () => {
       Atomics.add(heartbeat, 0, 1);
     },
+    interrupted: () => Atomics.load(heartbeat, 2) === 1,
   };
 }
 

@@ -46,9 +46,11 @@ export interface ExploreOptions {
   readonly collectOutcomes?: boolean;
   /** The clock used for the time limit (default Date.now). */
   readonly now?: () => number;
+  /** Asked after each execution: true stops the exploration (an interrupted run). */
+  readonly interrupted?: () => boolean;
 }
 
-export type StopReason = 'done' | 'executions' | 'time';
+export type StopReason = 'done' | 'executions' | 'time' | 'interrupted';
 
 export interface ExploreResult {
   readonly strategy: StrategyName;
@@ -137,6 +139,10 @@ export function exploreWith(program: Program, options: ExploreOptions, scheduler
     }
     if (options.timeLimitMs !== undefined && now() - start >= options.timeLimitMs) {
       if (!scheduler.exhaustive || scheduler.newExecution()) stopReason = 'time';
+      break;
+    }
+    if (options.interrupted?.()) {
+      if (!scheduler.exhaustive || scheduler.newExecution()) stopReason = 'interrupted';
       break;
     }
   }
