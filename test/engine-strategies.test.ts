@@ -4,7 +4,7 @@ import { expect } from 'expect';
 import type { Program } from '../src/engine/execution.js';
 import { ModelError } from '../src/engine/execution.js';
 import { explore, replay } from '../src/engine/explore.js';
-import { type Gen, report, step, write } from '../src/engine/ops.js';
+import { fault, type Gen, report, step, write } from '../src/engine/ops.js';
 import { EXAMPLES } from '../src/examples/scenarios.js';
 import { Cell, load, store } from '../src/examples/toy.js';
 
@@ -13,6 +13,44 @@ const example = (name: string, params: Record<string, number> = {}): Program => 
   const full = { ...Object.fromEntries(Object.entries(s.params).map(([k, p]) => [k, p.default])), ...params };
   return s.build('-', full);
 };
+
+describe('faults under the sampling strategies', () => {
+  // One thread passes ten fault points; the outcome says which of them failed.
+  const tenFaultPoints: Program = {
+    setup() {
+      const failed: number[] = [];
+      return {
+        threads: [
+          {
+            name: 'T',
+            *body(): Gen<void> {
+              for (let i = 0; i < 10; i++) if (yield* fault(`point ${i}`)) failed.push(i);
+            },
+          },
+        ],
+        outcome: () => failed.join(',') || 'none',
+      };
+    },
+  };
+
+  it('fail one fault point per execution, each of them sometimes, and sometimes none', () => {
+    for (const strategy of ['random', 'pct'] as const) {
+      const r = explore(tenFaultPoints, { strategy, seed: 5, maxFaults: 3, maxExecutions: 400, collectOutcomes: true });
+      // Not a fault at every point with probability 1/2: never two in one execution.
+      expect(r.outcomes).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'none'].sort());
+    }
+  });
+
+  it('stop at 1000 executions without a time limit, and run until the time limit with one', () => {
+    let clock = 0;
+    const now = (): number => clock++;
+    const capped = explore(tenFaultPoints, { strategy: 'random', seed: 1 });
+    expect(capped.explored).toBe(1000);
+    const timed = explore(tenFaultPoints, { strategy: 'random', seed: 1, timeLimitMs: 5000, now });
+    expect(timed.explored).toBeGreaterThan(1000);
+    expect(timed.stopReason).toBe('time');
+  });
+});
 
 describe('random walk', () => {
   it('finds the lost update, and the same seed gives the same run', () => {

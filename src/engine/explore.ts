@@ -28,7 +28,7 @@ export interface ExploreOptions {
   readonly strategy?: StrategyName;
   /** At most this many injected faults in one execution (default 1). */
   readonly maxFaults?: number;
-  /** Stop after this many executions. Default: none for dfs/dpor, 1000 for random/pct. */
+  /** Stop after this many executions. Default: none for dfs/dpor; for random/pct 1000, or none with a time limit. */
   readonly maxExecutions?: number;
   /** An execution longer than this is a livelock (default 10000). */
   readonly maxSteps?: number;
@@ -117,7 +117,8 @@ export function exploreWith(program: Program, options: ExploreOptions, scheduler
   const now = options.now ?? Date.now;
   const start = now();
   const execOptions: ExecutionOptions = { maxSteps: options.maxSteps ?? 10_000, maxFaults: options.maxFaults ?? 1, heartbeat: options.heartbeat, recordTrace: false };
-  const maxExecutions = options.maxExecutions ?? (scheduler.exhaustive ? Infinity : 1000);
+  // A sampling strategy stops at 1000 executions unless it has a time limit to stop it.
+  const maxExecutions = options.maxExecutions ?? (scheduler.exhaustive || options.timeLimitMs !== undefined ? Infinity : 1000);
   const collector = new Collector((decisions) => replay(program, decisions, { maxSteps: execOptions.maxSteps, maxFaults: execOptions.maxFaults, extend: true }));
   const collectOutcomes = options.collectOutcomes ?? false;
 

@@ -1,12 +1,14 @@
 // Probabilistic Concurrency Testing (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010),
 // as Shuttle's `PctScheduler`: random distinct thread priorities, the highest-priority runnable
 // thread runs, and at d-1 random steps the running thread drops below all others. Finds any
-// bug of depth d with probability at least 1/(n k^(d-1)) for n threads and k steps.
+// bug of depth d with probability at least 1/(n k^(d-1)) for n threads and k steps. Faults as
+// random.ts: one fault point per execution (fault-target.ts).
 
 import type { Execution } from '../execution.js';
 import type { ChooseOp } from '../ops.js';
 import type { Prng } from '../prng.js';
 import type { Scheduler } from '../scheduler.js';
+import { FaultTarget } from './fault-target.js';
 
 export class Pct implements Scheduler {
   readonly exhaustive = false;
@@ -17,12 +19,17 @@ export class Pct implements Scheduler {
   private changeAt = new Map<number, number>();
   private stepNo = 0;
 
+  private readonly faults: FaultTarget;
+
   constructor(
     private readonly rng: Prng,
     private readonly depth: number,
-  ) {}
+  ) {
+    this.faults = new FaultTarget(rng);
+  }
 
   newExecution(): boolean {
+    this.faults.newExecution();
     this.priority = new Map();
     this.changeAt = new Map();
     this.stepNo = 0;
@@ -43,8 +50,8 @@ export class Pct implements Scheduler {
     return tid;
   }
 
-  nextChoice(_op: ChooseOp, allowed: number): number {
-    return this.rng.below(allowed);
+  nextChoice(op: ChooseOp, allowed: number): number {
+    return this.faults.choose(op, allowed);
   }
 
   endExecution(exec: Execution): void {

@@ -1,17 +1,24 @@
-// Uniformly random schedules and choices from a seed (Shuttle's `RandomScheduler`).
+// Uniformly random schedules and choices from a seed (Shuttle's `RandomScheduler`); one fault
+// point per execution fails, drawn as fault-target.ts draws it.
 
 import type { Execution } from '../execution.js';
 import type { ChooseOp } from '../ops.js';
 import type { Prng } from '../prng.js';
 import type { Scheduler } from '../scheduler.js';
+import { FaultTarget } from './fault-target.js';
 
 export class RandomWalk implements Scheduler {
   readonly exhaustive = false;
   readonly bounded = false;
 
-  constructor(private readonly rng: Prng) {}
+  private readonly faults: FaultTarget;
+
+  constructor(private readonly rng: Prng) {
+    this.faults = new FaultTarget(rng);
+  }
 
   newExecution(): boolean {
+    this.faults.newExecution();
     return true;
   }
 
@@ -19,8 +26,8 @@ export class RandomWalk implements Scheduler {
     return runnable[this.rng.below(runnable.length)]!;
   }
 
-  nextChoice(_op: ChooseOp, allowed: number): number {
-    return this.rng.below(allowed);
+  nextChoice(op: ChooseOp, allowed: number): number {
+    return this.faults.choose(op, allowed);
   }
 
   endExecution(): void {}
