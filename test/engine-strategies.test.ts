@@ -4,7 +4,7 @@ import { expect } from 'expect';
 import type { Program } from '../src/engine/execution.js';
 import { ModelError } from '../src/engine/execution.js';
 import { explore, replay } from '../src/engine/explore.js';
-import { fault, type Gen, report, step, write } from '../src/engine/ops.js';
+import { fault, frame, type Gen, report, step, write } from '../src/engine/ops.js';
 import { EXAMPLES } from '../src/examples/scenarios.js';
 import { Cell, load, store } from '../src/examples/toy.js';
 
@@ -193,5 +193,31 @@ describe('replay and findings', () => {
       }),
     };
     expect(() => explore(p)).toThrow(/thread T threw TypeError: oops/);
+  });
+});
+
+describe('the interleaving kept for a finding', () => {
+  it('is one with the fewest injected faults, though a faulted one is shorter', () => {
+    const p: Program = {
+      setup() {
+        const x = new Cell('x');
+        // The same warning, at once when the allocation fails, or after two steps when not.
+        const probe = frame('probe', function* (): Gen<void> {
+          if (!(yield* fault('kmalloc'))) {
+            yield* store(x, 1);
+            yield* store(x, 2);
+          }
+          yield* report('warn', 'WARNING: in probe');
+        });
+        return { threads: [{ name: 'T', *body(): Gen<void> { yield* probe(); } }] };
+      },
+    };
+    for (const strategy of ['dpor', 'dfs'] as const) {
+      const r = explore(p, { strategy, maxFaults: 1 });
+      expect(r.findings).toHaveLength(1);
+      expect(r.findings[0]!.count).toBe(2);
+      expect(r.findings[0]!.faults).toBe(0);
+      expect(r.findings[0]!.trace.map((s) => s.label)).toEqual(['write x = 1', 'write x = 2']);
+    }
   });
 });

@@ -1,5 +1,6 @@
 // What exploration found: findings de-duplicated by kind and site, each with how many
-// executions reached it and the shortest interleaving that did; and the counts of executions.
+// executions reached it and the interleaving that did with the fewest injected faults, the
+// shortest of those; and the counts of executions.
 
 import type { Execution, RawFinding, TraceStep } from './execution.js';
 
@@ -11,8 +12,10 @@ export interface Finding {
   readonly stack: readonly string[];
   /** How many executions reached it. */
   readonly count: number;
-  /** The shortest interleaving found that leads to it. */
+  /** The interleaving with the fewest faults, the shortest of those, that leads to it. */
   readonly trace: readonly TraceStep[];
+  /** The faults injected in that interleaving before the finding. */
+  readonly faults: number;
   /** The decisions of that execution, for replay. */
   readonly decisions: readonly number[];
 }
@@ -53,7 +56,7 @@ export class Collector {
         this.bySite.set(f.site, { f, count: 1, trace: w.trace.filter((s) => s.index <= f.traceLength), decisions: w.decisions });
       } else {
         prev.count++;
-        if (f.traceLength < prev.f.traceLength) {
+        if (f.faults < prev.f.faults || (f.faults === prev.f.faults && f.traceLength < prev.f.traceLength)) {
           const w = get();
           prev.f = f;
           prev.trace = w.trace.filter((s) => s.index <= f.traceLength);
@@ -72,6 +75,7 @@ export class Collector {
       stack: f.stack,
       count,
       trace,
+      faults: f.faults,
       decisions,
     }));
   }

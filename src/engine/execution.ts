@@ -58,6 +58,8 @@ export interface RawFinding {
   readonly stack: readonly string[];
   /** How many steps of the trace lead to it. */
   readonly traceLength: number;
+  /** How many faults were injected before it. */
+  readonly faults: number;
   /** Set for findings that end the execution. */
   readonly fatal: boolean;
 }
@@ -258,6 +260,7 @@ export class Execution {
         thread: blocked[0]!.name,
         stack: blocked[0]!.stack,
         traceLength: this.events.length,
+        faults: this.faultsUsed,
         fatal: true,
       });
       this.status = 'hang';
@@ -271,7 +274,7 @@ export class Execution {
       reports = [{ kind: e.failure.kind, title: e.failure.title }];
     }
     for (const r of reports) {
-      this.findings.push({ kind: r.kind, title: r.title, site: `${r.kind}|${r.title}|end`, thread: '(end)', stack: [], traceLength: this.events.length, fatal: false });
+      this.findings.push({ kind: r.kind, title: r.title, site: `${r.kind}|${r.title}|end`, thread: '(end)', stack: [], traceLength: this.events.length, faults: this.faultsUsed, fatal: false });
     }
     this.outcome = guard('outcome', () => this.world.outcome?.());
     this.status = 'finished';
@@ -428,7 +431,7 @@ export class Execution {
 
   private addFinding(kind: string, title: string, t: ThreadState, fatal: boolean): void {
     // A finding belongs to the step in progress, which is already an event.
-    this.findings.push({ kind, title, site: `${kind}|${title}|${t.stack?.fn ?? t.name}`, thread: t.name, stack: frames(t.stack), traceLength: this.events.length, fatal });
+    this.findings.push({ kind, title, site: `${kind}|${title}|${t.stack?.fn ?? t.name}`, thread: t.name, stack: frames(t.stack), traceLength: this.events.length, faults: this.faultsUsed, fatal });
   }
 
   private flushSetupNotes(): void {

@@ -173,9 +173,10 @@ export function mergePlanResults(results: readonly PlanResult[]): ExploreResult 
       const prev = bySite.get(f.site);
       if (!prev) bySite.set(f.site, f);
       else {
-        // The shortest interleaving; between equal lengths, the one of the earlier plan.
-        const shorter = f.trace.length < prev.trace.length ? f : prev;
-        bySite.set(f.site, { ...shorter, count: prev.count + f.count });
+        // The interleaving with the fewest faults, the shortest of those; between equals, the
+        // one of the earlier plan (as one exploration keeps the first it met).
+        const better = f.faults < prev.faults || (f.faults === prev.faults && f.trace.length < prev.trace.length) ? f : prev;
+        bySite.set(f.site, { ...better, count: prev.count + f.count });
       }
     }
   }
