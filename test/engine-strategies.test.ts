@@ -132,6 +132,9 @@ describe('limits', () => {
     const r = explore(p, { strategy: 'dpor', maxSteps: 50 });
     expect(r.findings.map((f) => f.kind)).toEqual(['livelock']);
     expect(r.findings[0]!.trace).toHaveLength(50);
+    // What the bound cut off is unexplored: the run does not say it is complete.
+    expect(r.complete).toBe(false);
+    expect(r.stopReason).toBe('steps');
   });
 });
 

@@ -191,7 +191,7 @@ function print(results: readonly CheckResult[], treeOrder: readonly string[], o:
   if (mode === 'summary' || results.length > 1) out.push(matrix(results, [...new Set(treeOrder)]), '');
   let n = 0;
   for (const r of results) {
-    const status = `${r.scenario}${r.tree === '-' ? '' : ` on ${r.tree}`}: ${r.findings.length ? `${r.findings.length} finding${r.findings.length > 1 ? 's' : ''}` : 'no findings'}; ${r.stopReason === 'replay' ? 'one execution replayed' : `${r.explored} executions${r.sleepBlocked ? ` (+${r.sleepBlocked} redundant, cut short)` : ''}, ${r.complete ? 'complete' : `incomplete (stopped: ${r.stopReason}${r.stopReason === 'done' ? ', preemption bound' : ''})`}`}`;
+    const status = `${r.scenario}${r.tree === '-' ? '' : ` on ${r.tree}`}: ${r.findings.length ? `${r.findings.length} finding${r.findings.length > 1 ? 's' : ''}` : 'no findings'}; ${r.stopReason === 'replay' ? 'one execution replayed' : `${r.explored} executions${r.sleepBlocked ? ` (+${r.sleepBlocked} redundant, cut short)` : ''}, ${r.complete ? 'complete' : `incomplete (${whyIncomplete(r.stopReason)})`}`}`;
     if (mode === 'detail') {
       out.push(status);
       for (const f of r.findings) out.push('', findingDetail(r, f, ++n, o.fullTrace ?? false));
@@ -201,6 +201,13 @@ function print(results: readonly CheckResult[], treeOrder: readonly string[], o:
     }
   }
   process.stdout.write(`${out.join('\n').trimEnd()}\n`);
+}
+
+/** Why a result is incomplete, in words. */
+function whyIncomplete(stopReason: string): string {
+  if (stopReason === 'done') return 'stopped: done, preemption bound';
+  if (stopReason === 'steps') return 'an execution reached the step bound, --max-steps';
+  return `stopped: ${stopReason}`;
 }
 
 async function replayCmd(token: string, o: { json?: boolean; html?: string; stall: number; fullTrace?: boolean }): Promise<number> {

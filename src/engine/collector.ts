@@ -26,6 +26,8 @@ export class Collector {
   explored = 0;
   sleepBlocked = 0;
   steps = 0;
+  /** Executions cut at the step bound. */
+  stepBounded = 0;
 
   /** `wholeRun` replays an execution's decisions with its trace recorded. */
   constructor(private readonly wholeRun: (decisions: readonly number[]) => Execution) {}
@@ -35,6 +37,7 @@ export class Collector {
       this.sleepBlocked++;
     } else {
       this.explored++;
+      if (exec.status === 'livelock') this.stepBounded++;
       if (collectOutcomes && exec.outcome !== undefined) this.outcomes.add(exec.outcome);
     }
     this.steps += exec.events.length;

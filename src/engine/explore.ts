@@ -50,7 +50,8 @@ export interface ExploreOptions {
   readonly interrupted?: () => boolean;
 }
 
-export type StopReason = 'done' | 'executions' | 'time' | 'interrupted';
+/** Why exploration ended: `steps` when it ended, but some execution was cut at the step bound. */
+export type StopReason = 'done' | 'executions' | 'time' | 'interrupted' | 'steps';
 
 export interface ExploreResult {
   readonly strategy: StrategyName;
@@ -148,6 +149,8 @@ export function exploreWith(program: Program, options: ExploreOptions, scheduler
     }
   }
 
+  // An execution cut at the step bound (reported as a livelock) leaves what follows it unexplored.
+  if (stopReason === 'done' && collector.stepBounded > 0) stopReason = 'steps';
   return {
     strategy,
     explored: collector.explored,
