@@ -26,6 +26,11 @@ export interface BisectFinding {
   readonly removedBy: string | null;
   /** Points at which it was found. */
   readonly foundAt: readonly string[];
+  /**
+   * The boundaries that rest on a point not explored completely: the finding is absent there,
+   * but perhaps only because the exploration stopped before reaching it.
+   */
+  readonly unsure: readonly ('introducedBy' | 'removedBy')[];
 }
 
 export interface BisectResult {
@@ -56,12 +61,16 @@ export async function bisect(s: Scenario, ref: ScenarioRef, params: Readonly<Rec
     const present = bisectPoints.map((p) => p.findings.some((x) => `${x.kind}|${x.title}` === key));
     const first = present.indexOf(true);
     const afterFirst = present.indexOf(false, first);
+    const unsure: ('introducedBy' | 'removedBy')[] = [];
+    if (first > 0 && !bisectPoints.slice(0, first).every((p) => p.complete)) unsure.push('introducedBy');
+    if (afterFirst >= 0 && !bisectPoints[afterFirst]!.complete) unsure.push('removedBy');
     findings.push({
       kind: f.kind,
       title: f.title,
       introducedBy: first === 0 ? null : patchOf(points[first]!.upTo),
       removedBy: afterFirst < 0 ? null : patchOf(points[afterFirst]!.upTo),
       foundAt: bisectPoints.filter((_, i) => present[i]).map((p) => p.point),
+      unsure,
     });
   }
   return { scenario: s.name, points: bisectPoints, findings };
@@ -86,8 +95,9 @@ export function bisectText(r: BisectResult): string {
   if (r.findings.length === 0) out.push('no findings at any point');
   for (const f of r.findings) {
     out.push(`${f.kind}: ${f.title}`);
-    out.push(`  introduced by: ${f.introducedBy === null ? '(present from the start of the series)' : `${f.introducedBy}${subject(f.introducedBy)}`}`);
-    out.push(`  removed by:    ${f.removedBy === null ? '(still present at the end of the series)' : `${f.removedBy}${subject(f.removedBy)}`}`);
+    const unsure = (which: 'introducedBy' | 'removedBy'): string => (f.unsure.includes(which) ? ' — not certain: a point where it is absent was not explored completely (marked ?)' : '');
+    out.push(`  introduced by: ${f.introducedBy === null ? '(present from the start of the series)' : `${f.introducedBy}${subject(f.introducedBy)}`}${unsure('introducedBy')}`);
+    out.push(`  removed by:    ${f.removedBy === null ? '(still present at the end of the series)' : `${f.removedBy}${subject(f.removedBy)}`}${unsure('removedBy')}`);
   }
   return out.join('\n');
 }
