@@ -44,28 +44,34 @@ const programs: fc.Arbitrary<GeneratedProgram> = fc
 const RUNS = Number(process.env.ZONEDEV_DIFFERENTIAL_RUNS ?? 1000);
 const SEED = Number(process.env.ZONEDEV_DIFFERENTIAL_SEED ?? 20261121);
 
+/**
+ * Runs RUNS programs of `arbitrary`, each with a fault bound from `faults`: DPOR must reach DFS's
+ * outcomes and finding sites, never explore more, and explore fewer in all.
+ */
+function againstDfs(arbitrary: fc.Arbitrary<GeneratedProgram>, faults: fc.Arbitrary<number>): void {
+  let dporTotal = 0;
+  let dfsTotal = 0;
+  fc.assert(
+    fc.property(arbitrary, faults, (g, maxFaults) => {
+      const p = generatedProgram(g);
+      const dfs = explore(p, { strategy: 'dfs', maxFaults, collectOutcomes: true, maxExecutions: 50_000 });
+      fc.pre(dfs.complete);
+      const dpor = explore(p, { strategy: 'dpor', maxFaults, collectOutcomes: true });
+      expect(dpor.complete).toBe(true);
+      expect(dpor.outcomes).toEqual(dfs.outcomes);
+      expect(dpor.findings.map((f) => f.site).sort()).toEqual(dfs.findings.map((f) => f.site).sort());
+      expect(dpor.explored).toBeLessThanOrEqual(dfs.explored);
+      dporTotal += dpor.explored;
+      dfsTotal += dfs.explored;
+    }),
+    { numRuns: RUNS, seed: SEED },
+  );
+  expect(dporTotal).toBeLessThan(dfsTotal);
+}
+
 /** Re-entrant acquisition of a lock a thread already holds would self-deadlock; that is a real hang, and allowed. */
 describe('DPOR against exhaustive DFS', () => {
-  it(`reaches the same outcomes and findings on ${RUNS} generated programs, exploring no more`, () => {
-    let dporTotal = 0;
-    let dfsTotal = 0;
-    fc.assert(
-      fc.property(programs, fc.nat(2), (g, maxFaults) => {
-        const p = generatedProgram(g);
-        const dfs = explore(p, { strategy: 'dfs', maxFaults, collectOutcomes: true, maxExecutions: 50_000 });
-        fc.pre(dfs.complete);
-        const dpor = explore(p, { strategy: 'dpor', maxFaults, collectOutcomes: true });
-        expect(dpor.complete).toBe(true);
-        expect(dpor.outcomes).toEqual(dfs.outcomes);
-        expect(dpor.findings.map((f) => f.site).sort()).toEqual(dfs.findings.map((f) => f.site).sort());
-        expect(dpor.explored).toBeLessThanOrEqual(dfs.explored);
-        dporTotal += dpor.explored;
-        dfsTotal += dfs.explored;
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
-    expect(dporTotal).toBeLessThan(dfsTotal);
-  });
+  it(`reaches the same outcomes and findings on ${RUNS} generated programs, exploring no more`, () => againstDfs(programs, fc.nat(2)));
 });
 
 /** The size of the counter programs: 10 steps by default; ZONEDEV_COUNTER_STEPS for a longer local run. */
@@ -93,24 +99,5 @@ const counterPrograms: fc.Arbitrary<GeneratedProgram> = fc
   .map(([threads, initial]) => ({ cells: CELLS, locks: LOCKS, threads, initial }));
 
 describe('DPOR with tested counter adds against exhaustive DFS', () => {
-  it(`reaches the same outcomes and findings on ${RUNS} counter programs, exploring no more`, () => {
-    let dporTotal = 0;
-    let dfsTotal = 0;
-    fc.assert(
-      fc.property(counterPrograms, fc.nat(1), (g, maxFaults) => {
-        const p = generatedProgram(g);
-        const dfs = explore(p, { strategy: 'dfs', maxFaults, collectOutcomes: true, maxExecutions: 50_000 });
-        fc.pre(dfs.complete);
-        const dpor = explore(p, { strategy: 'dpor', maxFaults, collectOutcomes: true });
-        expect(dpor.complete).toBe(true);
-        expect(dpor.outcomes).toEqual(dfs.outcomes);
-        expect(dpor.findings.map((f) => f.site).sort()).toEqual(dfs.findings.map((f) => f.site).sort());
-        expect(dpor.explored).toBeLessThanOrEqual(dfs.explored);
-        dporTotal += dpor.explored;
-        dfsTotal += dfs.explored;
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
-    expect(dporTotal).toBeLessThan(dfsTotal);
-  });
+  it(`reaches the same outcomes and findings on ${RUNS} counter programs, exploring no more`, () => againstDfs(counterPrograms, fc.nat(1)));
 });
