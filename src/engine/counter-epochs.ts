@@ -3,8 +3,8 @@
 //
 // An epoch of a counter is a run of adds to it that commute with one another. Each add joins
 // the epoch if the epoch stays safe with it, and is otherwise ordered like a write: after every
-// access of the counter before it, before every access after it, and the end of the epoch (as a
-// read or a write of the counter is). An epoch is safe when no ordering of its adds changes what
+// access of the counter before it, before every access after it, and it ends the epoch (as a
+// read or a write of the counter does). An epoch is safe when no ordering of its adds changes what
 // a tested add of it sees: from the counter's value `base` before the epoch, a tested add m
 // sees base + d(m) + (the adds before it), which over every subset of the other adds lies in
 // [base + d(m) - N, base + d(m) + P], N and P the sums of their negative and positive deltas;
