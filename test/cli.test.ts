@@ -125,6 +125,17 @@ describe('the command line', () => {
     expect(doc.results[0]!.explored).toBeGreaterThan(0);
   });
 
+  it('--progress says on stderr as each cell finishes, also when stderr is not a terminal', () => {
+    const quiet = zonedev('check', 'example-lost-update', 'example-locked-counter');
+    expect(quiet.err).toBe('');
+    const r = zonedev('check', 'example-lost-update', 'example-locked-counter', '--progress');
+    expect(r.out).toBe(quiet.out);
+    const lines = r.err.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.some((l) => /^\[\d+s\] example-lost-update: bug, 4 executions$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\[\d+s\] example-locked-counter: ok, \d+ executions$/.test(l))).toBe(true);
+  });
+
   it('refuses an --html path it cannot write before the run, in one line', () =>
     expectUsageError(zonedev('check', 'example-lost-update', '--html', join(tmpdir(), 'no-such-dir-zonedev', 'r.html')), /--html .*: no directory/));
 });

@@ -47,6 +47,7 @@ interface CheckFlags {
   jobs?: number;
   stall: number;
   shard?: Shard;
+  progress?: boolean;
 }
 
 function settingsOf(o: CheckFlags): CheckSettings {
@@ -127,12 +128,13 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
     for (const tree of trees) specs.push({ kind: 'check', scenario: ref, tree, params, settings: settingsOf(o) });
   }
   const share = o.shard ? selectShard(specs, o.shard) : specs;
-  // Progress on a terminal: each scenario and tree as it finishes (the whole run can be long).
+  // Progress on a terminal, or with --progress (a CI log): each scenario and tree as it
+  // finishes (the whole run can be long).
   const started = Date.now();
-  const progress = process.stderr.isTTY
+  const progress = process.stderr.isTTY || o.progress
     ? (i: number, r: JobOutcome): void => {
         const spec = share[i]!;
-        const name = spec.kind === 'check' ? `${spec.scenario.kind === 'library' ? spec.scenario.name : spec.scenario.path} on ${spec.tree}` : 'replay';
+        const name = spec.kind === 'check' ? `${spec.scenario.kind === 'library' ? spec.scenario.name : spec.scenario.path}${spec.tree === '-' ? '' : ` on ${spec.tree}`}` : 'replay';
         const what = isJobError(r) ? 'error' : `${r.findings.length ? [...new Set(r.findings.map((f) => f.kind))].join(',') : 'ok'}, ${r.explored} executions`;
         process.stderr.write(`[${Math.round((Date.now() - started) / 1000)}s] ${name}: ${what}\n`);
       }
@@ -275,6 +277,7 @@ async function main(argv: string[]): Promise<number> {
       .option('--json', 'print one JSON document')
       .option('--html <file>', 'also write an HTML report')
       .option('--full-trace', 'show every step of an interleaving, not runs folded into one line')
+      .option('--progress', 'say on stderr as each scenario and tree finishes, also when stderr is not a terminal')
       .option('--shard <i/n>', "run only shard I of N of the check's cells (join the --json output of all N with merge)", parseShard),
   ).action(async (names: string[], o: CheckFlags) => {
     code = await check(names, o);
