@@ -16,6 +16,7 @@ import { isJobError } from './jobs.js';
 import { cellResult } from './run-job.js';
 
 export type JobSpec = Omit<CheckJob, 'heartbeat'> | Omit<ReplayJob, 'heartbeat'>;
+type AnySpec = JobSpec | Omit<PlanJob, 'heartbeat'>;
 
 /** Ctrl-C: every running job stops after its current execution, and no new plan starts. */
 const interruption = { requested: false, running: new Set<Int32Array>() };
@@ -25,7 +26,6 @@ export function interruptJobs(): void {
   interruption.requested = true;
   for (const heartbeat of interruption.running) Atomics.store(heartbeat, 2, 1);
 }
-type AnySpec = JobSpec | Omit<PlanJob, 'heartbeat'>;
 
 export interface PoolOptions {
   /** A job whose model takes no step for this long is stuck (default 20 s). */

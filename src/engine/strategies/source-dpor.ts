@@ -25,6 +25,8 @@ import { type SchedNode, TreeScheduler } from './tree.js';
 export class SourceDpor extends TreeScheduler {
   /** The counters' epochs at the current step, for the sleep sets. */
   private counters = new CounterEpochs();
+  /** How many of the execution's events `counters` has taken. */
+  private counted = 0;
 
   protected initialBacktrack(_node: SchedNode, first: number): Iterable<number> {
     return [first];
@@ -32,14 +34,21 @@ export class SourceDpor extends TreeScheduler {
 
   override newExecution(): boolean {
     this.counters = new CounterEpochs();
+    this.counted = 0;
     return super.newExecution();
   }
 
   protected override beforeStep(exec: Execution, node: SchedNode, position: number): void {
-    const chosenAccess = exec.pendingAccess(node.chosen);
+    // The epochs as of now: the steps taken since the last call, with the counters' values the
+    // execution recorded before each.
+    for (; this.counted < exec.events.length; this.counted++) {
+      const e = exec.events[this.counted]!;
+      this.counters.advance(e.access, e.counts);
+    }
     // Above the divergence the node replays the previous execution's pick with the same done
     // set: its child's sleep set is the one computed then.
     if (position >= this.divergence) {
+      const chosenAccess = exec.pendingAccess(node.chosen);
       // Threads asleep here, or already explored here, stay asleep after this step if it
       // cannot affect them.
       const childSleep = new Set<number>();
@@ -47,7 +56,6 @@ export class SourceDpor extends TreeScheduler {
       for (const r of node.done) if (r !== node.chosen && !this.counters.dependent(exec.pendingAccess(r), chosenAccess)) childSleep.add(r);
       node.childSleep = childSleep;
     }
-    this.counters.advance(chosenAccess, counterValues(chosenAccess));
   }
 
   override endExecution(exec: Execution): void {
