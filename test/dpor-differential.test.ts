@@ -17,6 +17,8 @@ const simple: fc.Arbitrary<Instr> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('addKnown' as const), cell: fc.nat(CELLS - 1), delta: fc.constantFrom(-1, 1, 2) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('addTest' as const), cell: fc.nat(CELLS - 1), delta: fc.constantFrom(-1, 1) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('wait' as const), cell: fc.nat(CELLS - 1), value: fc.nat(2) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('readBits' as const), cell: fc.nat(CELLS - 1), mask: fc.constantFrom(1, 2) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('writeKnown' as const), cell: fc.nat(CELLS - 1), value: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('choose' as const), cell: fc.nat(CELLS - 1) }) },
   { weight: 1, arbitrary: fc.constant({ k: 'fault' as const }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('assert' as const), cell: fc.nat(CELLS - 1), value: fc.nat(2) }) },
@@ -100,4 +102,30 @@ const counterPrograms: fc.Arbitrary<GeneratedProgram> = fc
 
 describe('DPOR with tested counter adds against exhaustive DFS', () => {
   it(`reaches the same outcomes and findings on ${RUNS} counter programs, exploring no more`, () => againstDfs(counterPrograms, fc.nat(1)));
+});
+
+// Value views: a flag test commutes with a store that leaves the flag as it was (value-views.ts).
+// Programs made mostly of flag tests, flag waits and stores that tell their value on two cells,
+// with plain reads and writes, non-atomic `|=` and locks around them.
+const viewOp: fc.Arbitrary<Instr> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('readBits' as const), cell: fc.nat(1), mask: fc.constantFrom(1, 2, 3) }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('writeKnown' as const), cell: fc.nat(1), value: fc.nat(3) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('orBits' as const), cell: fc.nat(1), bits: fc.constantFrom(1, 2) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('waitBits' as const), cell: fc.nat(1), mask: fc.constantFrom(1, 2), value: fc.constantFrom(0, 1, 2) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('read' as const), cell: fc.nat(2) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('write' as const), cell: fc.nat(2), value: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('addKnown' as const), cell: fc.nat(2), delta: fc.constantFrom(-1, 1) }) },
+  { weight: 1, arbitrary: fc.constant({ k: 'fault' as const }) },
+);
+const viewThread = fc.array(
+  fc.oneof({ weight: 5, arbitrary: viewOp }, { weight: 1, arbitrary: fc.record({ k: fc.constant('locked' as const), lock: fc.nat(LOCKS - 1), body: fc.array(viewOp, { minLength: 1, maxLength: 2 }) }) }),
+  { minLength: 1, maxLength: 4 },
+);
+const viewPrograms: fc.Arbitrary<GeneratedProgram> = fc
+  .tuple(fc.array(viewThread, { minLength: 2, maxLength: 4 }), fc.array(fc.nat(3), { minLength: CELLS, maxLength: CELLS }))
+  .filter(([ts]) => ts.reduce((n, t) => n + stepsOf(t), 0) <= COUNTER_STEPS)
+  .map(([threads, initial]) => ({ cells: CELLS, locks: LOCKS, threads, initial }));
+
+describe('DPOR with value views against exhaustive DFS', () => {
+  it(`reaches the same outcomes and findings on ${RUNS} flag-test programs, exploring no more`, () => againstDfs(viewPrograms, fc.nat(1)));
 });

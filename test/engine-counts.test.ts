@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { expect } from 'expect';
 import { explore, type ExploreOptions } from '../src/engine/explore.js';
 import type { Program, World } from '../src/engine/execution.js';
-import { Failure, type Gen, spawn, join, fault, report } from '../src/engine/ops.js';
+import { Failure, type Gen, spawn, join, fault, report, step, writeStoring } from '../src/engine/ops.js';
 import { EXAMPLES } from '../src/examples/scenarios.js';
-import { add, addAndTestZero, addKnown, Cell, fetchAdd, load, store, waitFor } from '../src/examples/toy.js';
+import { add, addAndTestZero, addKnown, Cell, fetchAdd, load, loadBits, store, storeKnown, waitFor } from '../src/examples/toy.js';
 
 function program(build: () => World): Program {
   return { setup: build };
@@ -112,6 +112,48 @@ describe('hand-derived execution counts', () => {
     const r = dpor(p);
     expect(r.outcomes).toEqual(['1 freed=false', '1 freed=true']);
     expect(r.explored).toBe(2);
+  });
+
+  it('N flag tests and a store keeping the flag: one trace; a store changing it goes before or after each test', () => {
+    for (const n of [1, 2, 3]) {
+      for (const [stored, traces] of [
+        [3, 1], // 1 -> 3: bit 0 stays set
+        [2, 2 ** n], // 1 -> 2: bit 0 cleared, each test sees it set or not
+      ] as const) {
+        const p = program(() => {
+          const w = new Cell('word', 1);
+          const seen: number[] = [];
+          return {
+            threads: [
+              { name: 'store', *body(): Gen<void> { yield* storeKnown(w, stored); } },
+              ...Array.from({ length: n }, (_, i) => ({ name: `test${i}`, *body(): Gen<void> { seen[i] = yield* loadBits(w, 1); } })),
+            ],
+            outcome: () => `${w.value} ${seen.join(',')}`,
+          };
+        });
+        const r = dpor(p);
+        expect(r.explored).toBe(traces);
+        expect(r.outcomes).toEqual(dfs(p).outcomes);
+      }
+    }
+  });
+
+  it('a store that tells one value but leaves another is a model error', () => {
+    const p = program(() => {
+      const w = new Cell('word', 0);
+      return {
+        threads: [
+          {
+            name: 'liar',
+            *body(): Gen<void> {
+              yield* step('word = 1', writeStoring(w, () => w.value, () => 1));
+              w.value = 2;
+            },
+          },
+        ],
+      };
+    });
+    expect(() => dpor(p)).toThrow(/announced the value it stores, but left another/);
   });
 
   it('N threads writing one cell: N! traces', () => {

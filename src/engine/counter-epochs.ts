@@ -23,6 +23,7 @@
 
 import { counterValue } from './execution.js';
 import { type Access, conflicting, type CounterAdd, forEachObject } from './ops.js';
+import { commuteByValue } from './value-views.js';
 
 /** The adds of a counter's current epoch, as much of them as safety needs. */
 export interface Epoch {
@@ -103,19 +104,25 @@ export class CounterEpochs {
 
   /**
    * Whether two steps possible next conflict here, as happens-before would order them
-   * whichever went first: on a counter both add to, unless its epoch stays safe with both.
+   * whichever went first: on a counter both add to, unless its epoch stays safe with both; on
+   * an object one reads through a value view and the other writes with a stored value, unless
+   * the write leaves what the read observes as it is (value-views.ts).
    */
   dependent(a: readonly Access[], b: readonly Access[]): boolean {
-    // By kind, unless both add to one object: then as happens-before groups the footprints.
-    let adds = false;
+    // By kind, unless both add to one object, or one reads through a value view what the other
+    // writes: then as happens-before groups the footprints.
+    let byValue = false;
     for (const x of a) {
       for (const y of b) {
         if (x.obj !== y.obj) continue;
-        if (x.kind === 'update' && y.kind === 'update') adds = true;
-        else if (conflicting(x.kind, y.kind)) return true;
+        if (x.kind === 'update' && y.kind === 'update') byValue = true;
+        else if (conflicting(x.kind, y.kind)) {
+          if (x.view === undefined || y.view === undefined) return true;
+          byValue = true;
+        }
       }
     }
-    if (!adds) return false;
+    if (!byValue) return false;
     let found = false;
     forEachObject(a, (obj, ka, onlyA) => {
       if (found) return;
@@ -125,7 +132,7 @@ export class CounterEpochs {
           const value = onlyA?.add ? counterValue(onlyA.add) : onlyB?.add ? counterValue(onlyB.add) : undefined;
           const first = joinEpoch(this.epochs.get(obj) ?? EMPTY_EPOCH, onlyA?.add, value);
           found = !first || !joinEpoch(first, onlyB?.add, value);
-        } else found = conflicting(ka, kb);
+        } else found = conflicting(ka, kb) && !commuteByValue(onlyA, onlyB);
       });
     });
     return found;

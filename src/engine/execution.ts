@@ -3,6 +3,7 @@
 // each choice gets; the execution itself makes no decisions.
 
 import { type Access, type Announcement, type ChooseOp, type CounterAdd, Failure, type Gen, type Op, type Thread } from './ops.js';
+import { isReadable, sameView, type StoredValue, storedValues, valueNow } from './value-views.js';
 
 /** A thread the world starts with. */
 export interface ThreadSpec {
@@ -112,6 +113,8 @@ export interface Event {
   readonly firstOfThread: boolean;
   /** For each access that adds to a counter, the counter's value before the step (see CounterAdd). */
   readonly counts?: readonly (bigint | undefined)[];
+  /** For each write with a value view, the object's value before the step and what it stores (see ValueView). */
+  readonly stored?: readonly (StoredValue | undefined)[];
 }
 
 export type Status = 'running' | 'finished' | 'failed' | 'hang' | 'livelock' | 'abandoned';
@@ -199,12 +202,15 @@ export class Execution {
     const ann = t.pending;
     const eventIndex = this.events.length;
     const access = this.accessOf(t, ann);
+    const stored = storedValues(access);
+    const findingsBefore = this.findings.length;
     this.events.push({
       tid,
       access,
       spawnedAt: t.spawnedAt,
       firstOfThread: t.steps++ === 0,
       counts: counterValues(access),
+      stored,
     });
     const label = ann.op === 'step' || ann.op === 'block' ? ann.label : ann.op === 'join' ? `join ${this.threadName(ann.tid)}` : 'exit';
     const stackAtStep = t.pendingStack;
@@ -216,6 +222,7 @@ export class Execution {
       this.advance(t, eventIndex);
     }
     if (this.recordTrace) this.trace.push({ index: eventIndex + 1, thread: t.name, tid, label, stack: frames(stackAtStep), notes: this.notes });
+    if (stored) checkStored(t.name, label, access, stored, this.findings.length > findingsBefore && this.findings.at(-1)!.fatal);
     this.options.heartbeat?.();
     if (this.status !== 'running') return;
     if (this.events.length >= this.options.maxSteps) {
@@ -458,6 +465,22 @@ function guard<T>(what: string, f: () => T): T {
     if (e instanceof Failure && what === 'final checks') throw new FailureInCheck(e);
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     throw new ModelError(`${what} threw ${msg}`, e);
+  }
+}
+
+/**
+ * A write with a value view must leave the object holding what it announced it stores; a step
+ * cut off by an oops (`died`) leaves what it left, which is then what the write stored.
+ */
+function checkStored(thread: string, label: string, access: readonly Access[], stored: (StoredValue | undefined)[], died: boolean): void {
+  for (let i = 0; i < access.length; i++) {
+    const s = stored[i];
+    if (!s) continue;
+    const now = valueNow(access[i]!);
+    if (sameView(now, s.after)) continue;
+    if (!died) throw new ModelError(`thread ${thread}: step '${label}' announced the value it stores, but left another`);
+    // What the write left, if it can be read; otherwise a write of unknown value.
+    stored[i] = isReadable(now) ? { before: s.before, after: now } : undefined;
   }
 }
 

@@ -10,6 +10,7 @@
 
 import { EMPTY_EPOCH, type Epoch, joinEpoch } from './counter-epochs.js';
 import { type Access, type AccessKind, conflicting, forEachObject, kindOf } from './ops.js';
+import { preserves, type StoredValue } from './value-views.js';
 import { VectorClock } from './vector-clock.js';
 
 export interface HbEvent {
@@ -19,6 +20,8 @@ export interface HbEvent {
   readonly firstOfThread: boolean;
   /** The values before the step of the counters it adds to, by footprint index (CounterAdd). */
   readonly counts?: readonly (bigint | undefined)[];
+  /** For its writes with a value view, the value before and the value stored, by footprint index. */
+  readonly stored?: readonly (StoredValue | undefined)[];
 }
 
 export interface Race {
@@ -28,10 +31,26 @@ export interface Race {
   readonly second: number;
 }
 
+/** A read not yet ordered before any write: the writes since it left what it observes as it was. */
+interface OpenRead {
+  readonly event: number;
+  readonly access: Access | undefined;
+}
+
+/** A write, with the value it changed and stored when it told them (value-views.ts), or an update. */
+interface ChangeRecord {
+  readonly event: number;
+  readonly stored: StoredValue | undefined;
+  readonly update: boolean;
+}
+
 interface ObjectHistory {
   lastWrite: number;
-  readsSinceWrite: number[];
+  /** The reads not yet ordered before a write (every read since the last write, unless a write preserved what it observes). */
+  readsSinceWrite: OpenRead[];
   updatesSinceWrite: number[];
+  /** The writes and updates since the last write that told no value, that one included, oldest first. */
+  writes: ChangeRecord[];
   /** The adds since the last read or write that commute (counter-epochs.ts). */
   epoch: Epoch;
 }
@@ -41,6 +60,11 @@ interface Touch {
   readonly obj: unknown;
   readonly kind: AccessKind;
   readonly epoch: Epoch;
+  /** The access, when the event touches the object once. */
+  readonly only: Access | undefined;
+  /** For a write: what it stored, if it told; and the open reads it did not order itself after. */
+  readonly stored?: StoredValue | undefined;
+  readonly stillOpen?: OpenRead[];
 }
 
 interface Ordering {
@@ -76,17 +100,20 @@ export class HappensBefore {
     this.preds[i] = o.preds;
     this.conflictPreds[i] = o.conflicts;
     this.lastOfThread[e.tid] = i;
-    for (const { obj, kind, epoch } of o.touches) {
+    for (const { obj, kind, epoch, only, stored, stillOpen } of o.touches) {
       let h = this.objects.get(obj);
-      if (!h) this.objects.set(obj, (h = { lastWrite: -1, readsSinceWrite: [], updatesSinceWrite: [], epoch: EMPTY_EPOCH }));
+      if (!h) this.objects.set(obj, (h = { lastWrite: -1, readsSinceWrite: [], updatesSinceWrite: [], writes: [], epoch: EMPTY_EPOCH }));
       h.epoch = epoch;
       if (kind === 'write') {
         h.lastWrite = i;
-        h.readsSinceWrite = [];
+        h.readsSinceWrite = stillOpen ?? [];
         h.updatesSinceWrite = [];
+        if (stored) h.writes.push({ event: i, stored, update: false });
+        else h.writes = [{ event: i, stored: undefined, update: false }];
       } else if (kind === 'read') {
-        h.readsSinceWrite.push(i);
+        h.readsSinceWrite.push({ event: i, access: only });
       } else {
+        h.writes.push({ event: i, stored: undefined, update: true });
         h.updatesSinceWrite.push(i);
       }
     }
@@ -139,11 +166,25 @@ export class HappensBefore {
       // An add stays an update while its counter's epoch stays safe with it.
       const joined = accessKind === 'update' ? joinEpoch(h?.epoch ?? EMPTY_EPOCH, only?.add, e.counts?.[index]) : undefined;
       const kind = accessKind === 'update' && !joined ? 'write' : accessKind;
-      touches.push({ obj, kind, epoch: joined ?? EMPTY_EPOCH });
-      if (!h) return;
-      if (h.lastWrite >= 0) addConflict(h.lastWrite);
-      if (kind !== 'read') for (const r of h.readsSinceWrite) addConflict(r);
+      const stored = kind === 'write' && only ? e.stored?.[index] : undefined;
+      if (!h) {
+        touches.push({ obj, kind, epoch: joined ?? EMPTY_EPOCH, only, stored });
+        return;
+      }
+      if (kind === 'read' && only?.view?.observe) {
+        // After the latest write that changed what it observes (value-views.ts).
+        for (const w of lastChange(h.writes, only)) addConflict(w);
+      } else if (h.lastWrite >= 0) addConflict(h.lastWrite);
+      let stillOpen: OpenRead[] | undefined;
+      if (kind === 'write') {
+        // Before the reads that it changes what they observe; the others stay open.
+        for (const r of h.readsSinceWrite) {
+          if (r.access && preserves(stored, r.access)) (stillOpen ??= []).push(r);
+          else addConflict(r.event);
+        }
+      } else if (kind === 'update') for (const r of h.readsSinceWrite) addConflict(r.event);
       if (kind !== 'update') for (const u of h.updatesSinceWrite) addConflict(u);
+      touches.push({ obj, kind, epoch: joined ?? EMPTY_EPOCH, only, stored, stillOpen });
     });
     const clock = new VectorClock();
     for (const p of preds) clock.join(this.clock[p]!);
@@ -151,6 +192,23 @@ export class HappensBefore {
     clock.set(e.tid, local);
     return { preds, conflicts, clock, local, touches };
   }
+}
+
+/**
+ * The latest of `changes` that changed what `read` observes (or told no value); when that is an
+ * update, every update since the write before it, for updates commute with one another.
+ */
+function lastChange(changes: readonly ChangeRecord[], read: Access): number[] {
+  for (let k = changes.length - 1; k >= 0; k--) {
+    const c = changes[k]!;
+    if (c.update) {
+      const out: number[] = [];
+      for (let j = k; j >= 0 && changes[j]!.update; j--) out.push(changes[j]!.event);
+      return out;
+    }
+    if (!preserves(c.stored, read)) return [c.event];
+  }
+  return [];
 }
 
 /** Whether two footprints conflict: a shared object that they touch in conflicting kinds. */

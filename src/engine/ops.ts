@@ -25,6 +25,22 @@ export interface Access {
   readonly kind: AccessKind;
   /** An update of a counter whose amount the step knows (see CounterAdd). */
   readonly add?: CounterAdd;
+  /** What a read uses of the object's value, or what a write stores in it (see ValueView). */
+  readonly view?: ValueView;
+}
+
+/**
+ * The value of an object as a step reads or writes it, for value-aware commutation
+ * (value-views.ts). `value()` is the object's value now (a word, or an array of words for a
+ * structure). A read gives `observe(v)`: what it takes from the value v it reads; everything the
+ * step does with the object, its readiness included, must depend on that alone. A write gives
+ * `stores()`: the value the object has after the step, were it taken now. Observations are
+ * compared with Object.is, arrays item by item.
+ */
+export interface ValueView {
+  value(): unknown;
+  observe?(v: unknown): unknown;
+  stores?(): unknown;
 }
 
 /**
@@ -158,6 +174,16 @@ export const update = (obj: unknown): Access => ({ obj, kind: 'update' });
 export const addTo = (obj: unknown, delta: bigint, value: () => bigint, modulus?: bigint): Access => ({ obj, kind: 'update', add: { delta, testsZero: false, value, modulus } });
 /** An add of `delta` whose result is only tested against zero (`atomic_long_sub_and_test`). */
 export const addAndTest = (obj: unknown, delta: bigint, value: () => bigint, modulus?: bigint): Access => ({ obj, kind: 'update', add: { delta, testsZero: true, value, modulus } });
+
+/** A read of which the step uses only `observe(value())` (a flag test of a word: see ValueView). */
+export function readObserving<V>(obj: unknown, value: () => V, observe: (v: V) => unknown): Access {
+  return { obj, kind: 'read', view: { value, observe: observe as (v: unknown) => unknown } };
+}
+
+/** A write that leaves the object holding `stores()` (see ValueView). */
+export function writeStoring<V>(obj: unknown, value: () => V, stores: () => V): Access {
+  return { obj, kind: 'write', view: { value, stores } };
+}
 
 /**
  * The kind an access has when nothing is known of the values: a tested add uses its result,

@@ -1,12 +1,13 @@
 // Small concurrent programs described as data, for the differential test of DPOR against
 // exhaustive DFS: threads of reads, writes, read-modify-writes, commuting adds (with or without
-// their delta), adds whose result is tested against zero, locked sections, blocking waits,
+// their delta), adds whose result is tested against zero, flag tests and stores that tell their
+// value (value views), locked sections, blocking waits,
 // choices, fault points, assertions that end the execution and spawned children (joined at the
 // end of their parent) over a few shared cells.
 
 import type { Program } from '../engine/execution.js';
 import { choose, Failure, fault, type Gen, join, spawn } from '../engine/ops.js';
-import { acquire, add, addAndTestZero, addKnown, Cell, fetchAdd, load, Lock, release, store, waitFor } from './toy.js';
+import { acquire, add, addAndTestZero, addKnown, Cell, fetchAdd, load, loadBits, Lock, release, store, storeKnown, waitBits, waitFor } from './toy.js';
 
 export type Instr =
   | { readonly k: 'read'; readonly cell: number }
@@ -15,6 +16,10 @@ export type Instr =
   | { readonly k: 'add'; readonly cell: number }
   | { readonly k: 'addKnown'; readonly cell: number; readonly delta: number }
   | { readonly k: 'addTest'; readonly cell: number; readonly delta: number }
+  | { readonly k: 'readBits'; readonly cell: number; readonly mask: number }
+  | { readonly k: 'writeKnown'; readonly cell: number; readonly value: number }
+  | { readonly k: 'orBits'; readonly cell: number; readonly bits: number }
+  | { readonly k: 'waitBits'; readonly cell: number; readonly mask: number; readonly value: number }
   | { readonly k: 'assert'; readonly cell: number; readonly value: number }
   | { readonly k: 'fork'; readonly body: readonly Instr[] }
   | { readonly k: 'wait'; readonly cell: number; readonly value: number }
@@ -36,6 +41,7 @@ export function stepsOf(instrs: readonly Instr[]): number {
   for (const i of instrs) {
     if (i.k === 'locked') n += 2 + stepsOf(i.body);
     else if (i.k === 'fork') n += 2 + stepsOf(i.body); // the child's steps, its exit, the join
+    else if (i.k === 'orBits') n += 2;
     else if (i.k !== 'fault') n += 1;
   }
   return n;
@@ -79,6 +85,21 @@ export function generatedProgram(g: GeneratedProgram): Program {
               break;
             case 'addTest':
               saw(me, `z${i.cell}=${yield* addAndTestZero(cells[i.cell]!, i.delta)}`);
+              break;
+            case 'readBits':
+              saw(me, `b${i.cell}&${i.mask}=${yield* loadBits(cells[i.cell]!, i.mask)}`);
+              break;
+            case 'writeKnown':
+              yield* storeKnown(cells[i.cell]!, i.value);
+              break;
+            case 'orBits': {
+              // c |= bits, not atomic: a load, then a store that tells what it stores.
+              const old = yield* load(cells[i.cell]!);
+              yield* storeKnown(cells[i.cell]!, old | i.bits);
+              break;
+            }
+            case 'waitBits':
+              yield* waitBits(cells[i.cell]!, i.mask, i.value);
               break;
             case 'assert':
               // A BUG_ON(c == value): a fatal finding that ends the execution.

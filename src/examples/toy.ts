@@ -1,7 +1,7 @@
 // A tiny shared-memory vocabulary for engine-level programs: cells, locks and waits. Used by
 // the engine's tests, its benchmarks and the example programs of the command.
 
-import { addAndTest, addTo, block, type Gen, read, step, update, write } from '../engine/ops.js';
+import { addAndTest, addTo, block, type Gen, read, readObserving, step, update, write, writeStoring } from '../engine/ops.js';
 
 export class Cell {
   constructor(
@@ -17,6 +17,18 @@ export function* load(c: Cell): Gen<number> {
 
 export function* store(c: Cell, v: number): Gen<void> {
   yield* step(`write ${c.name} = ${v}`, write(c));
+  c.value = v;
+}
+
+/** A read of which only the bits in `mask` are used (a flag test), told to the engine (ValueView). */
+export function* loadBits(c: Cell, mask: number): Gen<number> {
+  yield* step(`read ${c.name} & ${mask}`, readObserving(c, () => c.value, (v) => v & mask));
+  return c.value & mask;
+}
+
+/** A store that tells the engine the value it stores (ValueView). */
+export function* storeKnown(c: Cell, v: number): Gen<void> {
+  yield* step(`write ${c.name} = ${v}`, writeStoring(c, () => c.value, () => v));
   c.value = v;
 }
 
@@ -60,6 +72,11 @@ export function* acquire(l: Lock, who: number): Gen<void> {
 export function* release(l: Lock): Gen<void> {
   yield* step(`unlock ${l.name}`, write(l));
   l.owner = -1;
+}
+
+/** Blocks until the bits of `c` in `mask` are `v`; the wait observes those bits only (ValueView). */
+export function* waitBits(c: Cell, mask: number, v: number): Gen<void> {
+  yield* block(`wait ${c.name} & ${mask} == ${v}`, `${c.name} & ${mask} to become ${v}`, () => (c.value & mask) === v, readObserving(c, () => c.value, (x) => x & mask));
 }
 
 /** Blocks until `c` holds `v`. */

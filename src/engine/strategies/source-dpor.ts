@@ -19,6 +19,7 @@ import { CounterEpochs } from '../counter-epochs.js';
 import { counterValues, type Execution } from '../execution.js';
 import { dependent, HappensBefore, type HbEvent } from '../happens-before.js';
 import type { Access } from '../ops.js';
+import { storedValues } from '../value-views.js';
 import type { VectorClock } from '../vector-clock.js';
 import { type SchedNode, TreeScheduler } from './tree.js';
 
@@ -79,7 +80,7 @@ export class SourceDpor extends TreeScheduler {
     for (const t of exec.threads) {
       if (!t.pending) continue;
       const access = exec.pendingAccess(t.tid);
-      const pendingEvent: HbEvent = { tid: t.tid, access, spawnedAt: t.spawnedAt, firstOfThread: t.steps === 0, counts: counterValues(access) };
+      const pendingEvent: HbEvent = { tid: t.tid, access, spawnedAt: t.spawnedAt, firstOfThread: t.steps === 0, counts: counterValues(access), stored: storedValues(access) };
       const { races, clock } = hb.pendingRaces(pendingEvent);
       for (const first of races) this.reverse(hb, first, events.length, t.tid, clock, pendingEvent.access);
     }

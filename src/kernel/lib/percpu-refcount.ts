@@ -44,6 +44,7 @@ import {
   PERCPU_REF_INIT_ATOMIC,
   PERCPU_REF_INIT_DEAD,
   type percpu_ref,
+  percpu_count_ptr_store,
   percpu_ref_data,
   type percpu_ref_func_t,
   percpu_ref_get,
@@ -183,7 +184,7 @@ const __percpu_ref_exit = frame('__percpu_ref_exit', function* (ref: percpu_ref)
     yield* WARN_ON_ONCE(deref(ref.data, 'ref', 'percpu_ref_exit').confirm_switch !== null, `${FILE} percpu_ref_exit`, 'WARN_ON_ONCE(ref->confirm_switch)');
   }
   yield* free_percpu(word, v53_era() ? '__percpu_ref_exit' : 'percpu_ref_exit');
-  yield* step(`${ref.name}->percpu_count_ptr = __PERCPU_REF_ATOMIC_DEAD`, write(ref));
+  yield* step(`${ref.name}->percpu_count_ptr = __PERCPU_REF_ATOMIC_DEAD`, percpu_count_ptr_store(ref, __PERCPU_REF_ATOMIC_DEAD));
   ref.percpu_count_ptr = __PERCPU_REF_ATOMIC_DEAD;
 });
 
@@ -202,7 +203,7 @@ export const percpu_ref_exit = frame('percpu_ref_exit', function* (ref: percpu_r
   const flags = yield* spin_lock_irqsave(lock);
   yield* step(`${ref.name}->percpu_count_ptr |= atomic_long_read(&ref->data->count) << __PERCPU_REF_FLAG_BITS (load)`, read(ref), read(data.count));
   const stash = u64(ref.percpu_count_ptr | (u64(deref(ref.data, 'ref->data', 'percpu_ref_exit').count.counter) << __PERCPU_REF_FLAG_BITS));
-  yield* step(`${ref.name}->percpu_count_ptr = ...; ${ref.name}->data = NULL`, write(ref));
+  yield* step(`${ref.name}->percpu_count_ptr = ...; ${ref.name}->data = NULL`, percpu_count_ptr_store(ref, stash, () => null));
   ref.percpu_count_ptr = stash;
   ref.data = null;
   yield* spin_unlock_irqrestore(lock, flags);
@@ -279,7 +280,7 @@ const __percpu_ref_switch_to_atomic = frame('__percpu_ref_switch_to_atomic', fun
     return;
   }
   // switching from percpu to atomic
-  yield* step(`${ref.name}->percpu_count_ptr |= __PERCPU_REF_ATOMIC`, write(ref));
+  yield* step(`${ref.name}->percpu_count_ptr |= __PERCPU_REF_ATOMIC`, percpu_count_ptr_store(ref, word | __PERCPU_REF_ATOMIC));
   ref.percpu_count_ptr = word | __PERCPU_REF_ATOMIC;
   const data = deref(ref.data, 'ref->data', '__percpu_ref_switch_to_atomic');
   // Non-NULL ->confirm_switch is used to indicate that switching is in progress.
@@ -309,7 +310,10 @@ const __percpu_ref_switch_to_percpu = frame('__percpu_ref_switch_to_percpu', fun
   if (!area) throw new Failure('panic', `BUG: unable to handle page fault: per_cpu_ptr() of a bad per-CPU pointer of ${ref.name} in __percpu_ref_switch_to_percpu`);
   yield* step('for_each_possible_cpu(cpu) *per_cpu_ptr(percpu_count, cpu) = 0', ...area.slots.map((s) => write(s)));
   for (const s of area.slots) s.value = 0n;
-  yield* step(`smp_store_release(&${ref.name}->percpu_count_ptr, ${ref.name}->percpu_count_ptr & ~__PERCPU_REF_ATOMIC)`, write(ref));
+  yield* step(
+    `smp_store_release(&${ref.name}->percpu_count_ptr, ${ref.name}->percpu_count_ptr & ~__PERCPU_REF_ATOMIC)`,
+    percpu_count_ptr_store(ref, ref.percpu_count_ptr & ~__PERCPU_REF_ATOMIC),
+  );
   ref.percpu_count_ptr = ref.percpu_count_ptr & ~__PERCPU_REF_ATOMIC;
 });
 
@@ -390,7 +394,7 @@ export const percpu_ref_kill_and_confirm = frame('percpu_ref_kill_and_confirm', 
   yield* step(`WARN_ONCE(${ref.name}->percpu_count_ptr & __PERCPU_REF_DEAD, ...)`, read(ref), read(data));
   const word = ref.percpu_count_ptr;
   yield* WARN_ONCE((word & __PERCPU_REF_DEAD) !== 0n, `${FILE} percpu_ref_kill_and_confirm`, `percpu_ref_kill_and_confirm called more than once on ${ps(data.release)}!`);
-  yield* step(`${ref.name}->percpu_count_ptr |= __PERCPU_REF_DEAD`, write(ref));
+  yield* step(`${ref.name}->percpu_count_ptr |= __PERCPU_REF_DEAD`, percpu_count_ptr_store(ref, word | __PERCPU_REF_DEAD));
   ref.percpu_count_ptr = word | __PERCPU_REF_DEAD;
   yield* __percpu_ref_switch_mode(ref, confirm_kill);
   yield* percpu_ref_put(ref);
@@ -440,7 +444,7 @@ export const percpu_ref_resurrect = frame('percpu_ref_resurrect', function* (ref
     v53_era() ? 'WARN_ON_ONCE(!percpu_ref_is_dying(ref))' : 'WARN_ON_ONCE(!(ref->percpu_count_ptr & __PERCPU_REF_DEAD))',
   );
   yield* WARN_ON_ONCE((word & __PERCPU_REF_ATOMIC_DEAD) === 0n, `${FILE} percpu_ref_resurrect`, 'WARN_ON_ONCE(__ref_is_percpu(ref, &percpu_count))');
-  yield* step(`${ref.name}->percpu_count_ptr &= ~__PERCPU_REF_DEAD`, write(ref));
+  yield* step(`${ref.name}->percpu_count_ptr &= ~__PERCPU_REF_DEAD`, percpu_count_ptr_store(ref, word & ~__PERCPU_REF_DEAD));
   ref.percpu_count_ptr = word & ~__PERCPU_REF_DEAD;
   yield* percpu_ref_get(ref);
   yield* __percpu_ref_switch_mode(ref, null);

@@ -25,12 +25,20 @@
 // object per CPU for the per-CPU counters. percpu_count_ptr is the kernel's word: the per-CPU
 // area's address with __PERCPU_REF_ATOMIC and __PERCPU_REF_DEAD in its low bits (BigInt, 64 bits).
 //
+// Value views. The fast paths' READ_ONCE(ref->percpu_count_ptr) uses the whole word only in
+// percpu mode (the per-CPU area's address); otherwise only that the word has a flag set, and
+// ref->data (percpu_ref_tryget_live also tests __PERCPU_REF_DEAD). Their footprint says so
+// (percpu_count_ptr_read), and the stores of the word say what they store
+// (percpu_count_ptr_store), so that a store leaving what a reader uses as it was — exit's
+// `percpu_count_ptr = __PERCPU_REF_ATOMIC_DEAD` of a ref already atomic and dead — commutes
+// with it (src/engine/value-views.ts).
+//
 // Readers. get/put/tryget enter an RCU read-side section, read the mode, then touch one
 // counter. The model fuses rcu_read_lock() into the step that reads percpu_count_ptr and
 // rcu_read_unlock() into the step that touches the counter (only moving the thread-local
 // nesting change next to the section's first/last shared access), so each is two steps.
 
-import { type Access, addAndTest, addTo, frame, type Gen, read, step, update, write } from '../../../engine/ops.js';
+import { type Access, addAndTest, addTo, frame, type Gen, read, readObserving, step, update, write, writeStoring } from '../../../engine/ops.js';
 import { panic, WARN_ON_ONCE } from '../asm-generic/bug.js';
 import { machine, patched, smp_processor_id } from '../../machine.js';
 import {
@@ -140,6 +148,47 @@ export class percpu_ref {
   constructor(readonly name = 'percpu_ref') {}
 }
 
+// ---- the footprints of the word ----
+
+/** struct percpu_ref's two words, percpu_count_ptr and data, as its footprint's value. */
+export function percpu_ref_words(ref: percpu_ref): readonly [bigint, percpu_ref_data | null] {
+  return [ref.percpu_count_ptr, ref.data];
+}
+
+/**
+ * What a read of ref->percpu_count_ptr takes from the word (and ref->data, read with it):
+ * - 'percpu': __ref_is_percpu() and the path it picks: in percpu mode the whole word (the area
+ *   is added to), otherwise only that it is not percpu, and ref->data (its count is used);
+ * - 'percpu+dead': the same, and in atomic mode __PERCPU_REF_DEAD too (percpu_ref_tryget_live);
+ * - 'is-percpu': __ref_is_percpu()'s answer alone;
+ * - 'dead': __PERCPU_REF_DEAD alone (percpu_ref_is_dying).
+ */
+export type percpu_count_ptr_use = 'percpu' | 'percpu+dead' | 'is-percpu' | 'dead';
+
+function observed(use: percpu_count_ptr_use, [word, data]: readonly [bigint, percpu_ref_data | null]): unknown {
+  const percpu = (word & __PERCPU_REF_ATOMIC_DEAD) === 0n;
+  switch (use) {
+    case 'percpu':
+      return percpu ? word : data;
+    case 'percpu+dead':
+      return percpu ? word : [word & __PERCPU_REF_DEAD, data];
+    case 'is-percpu':
+      return percpu;
+    case 'dead':
+      return (word & __PERCPU_REF_DEAD) !== 0n;
+  }
+}
+
+/** The footprint of a read of ref->percpu_count_ptr that uses only `use` of it. */
+export function percpu_count_ptr_read(ref: percpu_ref, use: percpu_count_ptr_use): Access {
+  return readObserving(ref, () => percpu_ref_words(ref), (v) => observed(use, v));
+}
+
+/** The footprint of a store of `word` to ref->percpu_count_ptr (`data`: of ref->data too, default unchanged). */
+export function percpu_count_ptr_store(ref: percpu_ref, word: bigint, data: () => percpu_ref_data | null = () => ref.data): Access {
+  return writeStoring(ref, () => percpu_ref_words(ref), () => [word, data()] as const);
+}
+
 // ---- the per-CPU areas of a machine (mm/percpu.c as far as percpu_ref needs it) ----
 
 class percpu_areas {
@@ -204,8 +253,8 @@ interface Mode {
  * rcu_read_lock[_sched](); __ref_is_percpu(ref, &percpu_count): one step reading the word
  * (and ref->data). `enter` false: the caller is already in its read-side section.
  */
-function* ref_mode(ref: percpu_ref, t: rcu_task, enter: boolean): Gen<Mode> {
-  yield* step(`${enter ? `${lockName()}(); ` : ''}READ_ONCE(${ref.name}->percpu_count_ptr)`, read(ref), ...(enter ? enter_access(t) : []));
+function* ref_mode(ref: percpu_ref, t: rcu_task, enter: boolean, use: 'percpu' | 'percpu+dead' = 'percpu'): Gen<Mode> {
+  yield* step(`${enter ? `${lockName()}(); ` : ''}READ_ONCE(${ref.name}->percpu_count_ptr)`, percpu_count_ptr_read(ref, use), ...(enter ? enter_access(t) : []));
   if (enter) rcu_enter(t);
   const word = ref.percpu_count_ptr;
   return { percpu: (word & __PERCPU_REF_ATOMIC_DEAD) === 0n, word, data: ref.data };
@@ -230,7 +279,7 @@ function count_of(m: Mode, where: string): atomic_long_t {
 
 /** __ref_is_percpu(ref, &percpu_count) as its own step (used by resurrect and is_zero). */
 export function* __ref_is_percpu(ref: percpu_ref): Gen<boolean> {
-  yield* step(`__ref_is_percpu(${ref.name})`, read(ref));
+  yield* step(`__ref_is_percpu(${ref.name})`, percpu_count_ptr_read(ref, 'is-percpu'));
   return (ref.percpu_count_ptr & __PERCPU_REF_ATOMIC_DEAD) === 0n;
 }
 
@@ -323,7 +372,7 @@ function* __tryget(ref: percpu_ref, nr: number, op: string): Gen<boolean> {
  * (every store to the word is a step of its own, so no behaviour is lost).
  */
 function* __tryget_live(ref: percpu_ref, t: rcu_task, enter: boolean, exit: boolean): Gen<boolean> {
-  const m = yield* ref_mode(ref, t, enter);
+  const m = yield* ref_mode(ref, t, enter, 'percpu+dead');
   if (m.percpu) {
     yield* this_cpu_add(ref, t, m, 1n, 'this_cpu_inc', exit);
     return true;
@@ -367,7 +416,7 @@ export const percpu_ref_tryget_live = frame('percpu_ref_tryget_live', function* 
 
 /** percpu_ref_is_dying(ref): ref->percpu_count_ptr & __PERCPU_REF_DEAD, a plain read. */
 export const percpu_ref_is_dying = frame('percpu_ref_is_dying', function* (ref: percpu_ref): Gen<boolean> {
-  yield* step(`${ref.name}->percpu_count_ptr & __PERCPU_REF_DEAD`, read(ref));
+  yield* step(`${ref.name}->percpu_count_ptr & __PERCPU_REF_DEAD`, percpu_count_ptr_read(ref, 'dead'));
   return (ref.percpu_count_ptr & __PERCPU_REF_DEAD) !== 0n;
 });
 
