@@ -249,6 +249,13 @@ export class Execution {
     return out;
   }
 
+  /** The program's thread (not a spawned one) that thread `tid` descends from. */
+  private rootOf(tid: number): number {
+    let t = this.threads[tid]!;
+    while (t.spawnedAt >= 0) t = this.threads[this.events[t.spawnedAt]!.tid]!;
+    return t.tid;
+  }
+
   private finish(): void {
     if (this.crashed) {
       // What a killed task leaves behind (a lock held, a reference never dropped, threads
@@ -257,7 +264,10 @@ export class Execution {
       this.status = 'failed';
       return;
     }
-    const blocked = this.blocked();
+    // In an order that does not depend on the schedule (the tids of spawned threads depend on
+    // the order they were spawned in, and one hang must have one site): by the program's
+    // thread each descends from, then by key.
+    const blocked = this.blocked().sort((a, b) => this.rootOf(a.tid) - this.rootOf(b.tid) || compareKeys(this.threads[a.tid]!.key, this.threads[b.tid]!.key));
     if (blocked.length > 0) {
       const who = blocked.map((b) => `${b.name}${b.stack.length ? ` in ${b.stack.at(-1)}` : ''} waits for ${b.waitsFor}`).join('; ');
       this.findings.push({
@@ -501,4 +511,8 @@ export function counterValue(add: CounterAdd): bigint | undefined {
   } catch {
     return undefined;
   }
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
