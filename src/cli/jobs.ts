@@ -7,6 +7,7 @@ import type { ExploreResult, StrategyName } from '../engine/explore.js';
 import type { FaultPlan } from '../engine/fault-plans.js';
 import type { TraceStep } from '../engine/execution.js';
 import type { ScenarioRef } from './catalog.js';
+import type { TriageLabel } from '../report/triage.js';
 
 export interface CheckSettings {
   readonly strategy: StrategyName;
@@ -70,6 +71,12 @@ export interface FindingReport {
   readonly thread: string;
   readonly stack: readonly string[];
   readonly count: number;
+  /** The faults injected in the kept interleaving: the fewest of any execution that reached it. */
+  readonly faults: number;
+  /** How it was reached (report/triage.ts). */
+  readonly label: TriageLabel;
+  /** The waiver that accepts it (--waivers), as written. */
+  readonly waived?: string;
   readonly replay: string;
   readonly trace: readonly TraceStep[];
 }

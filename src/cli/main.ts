@@ -15,13 +15,14 @@ import { SERIES, WHAT_IF } from '../history/patches.js';
 import { seriesPoints, TREES } from '../history/trees.js';
 import { htmlReport } from '../report/html.js';
 import { resultsDocument } from '../report/json.js';
-import { findingDetail, findingSummary, matrix } from '../report/text.js';
+import { findingDetail, findingsList, findingSummary, groupFindings, matrix } from '../report/text.js';
 import { bisect, bisectText } from './bisect.js';
 import { applies, loadScenario, oneLine, refFor, resolveParams, resolveTree, treesFor, UsageError } from './catalog.js';
 import { type CheckResult, type CheckSettings, isJobError, type JobOutcome } from './jobs.js';
 import { mergeShards } from './merge.js';
 import { interruptJobs, type JobSpec, runJobs } from './pool.js';
 import { parseShard, selectShard, type Shard, shardHeader, type ShardHeader, shardLine } from './shard.js';
+import { applyWaivers, onlyKinds, readWaivers, type Waiver } from './waivers.js';
 
 const int = (name: string, min: number) => (v: string): number => {
   const n = Number(v);
@@ -48,6 +49,29 @@ interface CheckFlags {
   stall: number;
   shard?: Shard;
   progress?: boolean;
+  only?: string[];
+  waivers?: string;
+}
+
+/** What narrows and marks the findings reported: --only and --waivers. */
+interface TriageFlags {
+  only?: string[];
+  waivers?: string;
+}
+
+/** The kinds of finding (--only). */
+const KINDS = ['kasan', 'panic', 'bug', 'warn', 'hang', 'leak', 'livelock'];
+
+function parseKinds(v: string): string[] {
+  const kinds = v.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  if (kinds.length === 0) throw new InvalidArgumentError('expected a comma-separated list of kinds');
+  for (const k of kinds) if (!KINDS.includes(k)) throw new InvalidArgumentError(`unknown kind '${k}' (${KINDS.join(', ')})`);
+  return kinds;
+}
+
+/** The findings of the kinds asked for, each marked with the waiver that accepts it. */
+function triaged(results: readonly CheckResult[], o: TriageFlags, waivers: readonly Waiver[]): CheckResult[] {
+  return applyWaivers(onlyKinds(results, o.only), waivers);
 }
 
 function settingsOf(o: CheckFlags): CheckSettings {
@@ -75,7 +99,7 @@ function parseParams(raw: readonly string[]): Record<string, string> {
 
 /** The exit status of a finished check: findings 1; else incomplete 3; else 0. */
 function statusOf(results: readonly CheckResult[]): number {
-  if (results.some((r) => r.findings.length > 0)) return 1;
+  if (results.some((r) => r.findings.some((f) => f.waived === undefined))) return 1;
   return results.some((r) => !r.complete) ? 3 : 0;
 }
 
@@ -107,6 +131,7 @@ function unwrap(outcomes: readonly JobOutcome[]): CheckResult[] {
 
 async function check(names: string[], o: CheckFlags): Promise<number> {
   checkWritable(o.html);
+  const waivers = o.waivers !== undefined ? readWaivers(o.waivers) : [];
   const given = parseParams(o.param);
   const explicit = names.length > 0;
   for (const t of o.tree) resolveTree(t);
@@ -157,6 +182,7 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
   }
   const treeOrder = [...TREES.map((t) => t.name), ...o.tree, '-'];
   const mode = explicit ? 'detail' : 'summary';
+  results = triaged(results, o, waivers);
   return emit(results, treeOrder, o, mode, o.shard && shardHeader(o.shard, specs, treeOrder, mode)) ?? (interrupted ? 130 : statusOf(results));
 }
 
@@ -191,16 +217,19 @@ function print(results: readonly CheckResult[], treeOrder: readonly string[], o:
     out.push('');
   }
   if (mode === 'summary' || results.length > 1) out.push(matrix(results, [...new Set(treeOrder)]), '');
-  let n = 0;
-  for (const r of results) {
-    const status = `${r.scenario}${r.tree === '-' ? '' : ` on ${r.tree}`}: ${r.findings.length ? `${r.findings.length} finding${r.findings.length > 1 ? 's' : ''}` : 'no findings'}; ${r.stopReason === 'replay' ? 'one execution replayed' : `${r.explored} executions${r.sleepBlocked ? ` (+${r.sleepBlocked} redundant, cut short)` : ''}, ${r.complete ? 'complete' : `incomplete (${whyIncomplete(r.stopReason)})`}`}`;
-    if (mode === 'detail') {
-      out.push(status);
-      for (const f of r.findings) out.push('', findingDetail(r, f, ++n, o.fullTrace ?? false));
-      out.push('');
-    } else {
-      for (const f of r.findings) out.push(findingSummary(r, f));
-    }
+  const status = (r: CheckResult): string =>
+    `${r.scenario}${r.tree === '-' ? '' : ` on ${r.tree}`}: ${r.findings.length ? `${r.findings.length} finding${r.findings.length > 1 ? 's' : ''}` : 'no findings'}; ${r.stopReason === 'replay' ? 'one execution replayed' : `${r.explored} executions${r.sleepBlocked ? ` (+${r.sleepBlocked} redundant, cut short)` : ''}, ${r.complete ? 'complete' : `incomplete (${whyIncomplete(r.stopReason)})`}`}`;
+  if (mode === 'detail') {
+    // The cells' verdicts, the list of bugs, then each bug in full: one per group, a member per
+    // tree and call path.
+    out.push(...results.map(status));
+    const groups = groupFindings(results);
+    if (groups.length > 0) out.push('', ...findingsList(groups));
+    groups.forEach((g, i) => {
+      g.members.forEach((m, k) => out.push('', findingDetail(m.result, m.finding, g.members.length > 1 ? `${i + 1}.${k + 1}` : i + 1, o.fullTrace ?? false)));
+    });
+  } else {
+    for (const r of results) for (const f of r.findings) out.push(findingSummary(r, f));
   }
   process.stdout.write(`${out.join('\n').trimEnd()}\n`);
 }
@@ -212,10 +241,11 @@ function whyIncomplete(stopReason: string): string {
   return `stopped: ${stopReason}`;
 }
 
-async function replayCmd(token: string, o: { json?: boolean; html?: string; stall: number; fullTrace?: boolean }): Promise<number> {
+async function replayCmd(token: string, o: { json?: boolean; html?: string; stall: number; fullTrace?: boolean } & TriageFlags): Promise<number> {
   checkWritable(o.html);
-  const results = unwrap(await runJobs([{ kind: 'replay', token }], { threads: 1, stallMs: o.stall * 1000 }));
-  return emit(results, [...TREES.map((t) => t.name), results[0]!.tree], o, 'detail') ?? (results.some((r) => r.findings.length > 0) ? 1 : 0);
+  const waivers = o.waivers !== undefined ? readWaivers(o.waivers) : [];
+  const results = triaged(unwrap(await runJobs([{ kind: 'replay', token }], { threads: 1, stallMs: o.stall * 1000 })), o, waivers);
+  return emit(results, [...TREES.map((t) => t.name), results[0]!.tree], o, 'detail') ?? statusOf(results);
 }
 
 function list(what: string | undefined, o: { json?: boolean }): number {
@@ -267,8 +297,12 @@ async function main(argv: string[]): Promise<number> {
       .option('--param <name=value>', 'scenario size parameter (repeatable)', collect, [])
       .option('--jobs <n>', 'worker threads', int('--jobs', 1))
       .option('--stall <s>', 'a model that takes no step for this long is stuck', int('--stall', 1), 20);
+  const triageOptions = (c: Command): Command =>
+    c
+      .option('--only <kinds>', `report only findings of these kinds, comma-separated (${KINDS.join(', ')})`, parseKinds)
+      .option('--waivers <file>', 'accepted findings, one per line (<scenario|*> <tree|*> <kind>: <title>[*]): reported as waived, exit status 0');
 
-  checkOptions(
+  checkOptions(triageOptions(
     program
       .command('check')
       .description('check scenarios on kernel trees (default: every scenario on every tree it applies to)')
@@ -279,19 +313,20 @@ async function main(argv: string[]): Promise<number> {
       .option('--full-trace', 'show every step of an interleaving, not runs folded into one line')
       .option('--progress', 'say on stderr as each scenario and tree finishes, also when stderr is not a terminal')
       .option('--shard <i/n>', "run only shard I of N of the check's cells (join the --json output of all N with merge)", parseShard),
-  ).action(async (names: string[], o: CheckFlags) => {
+  )).action(async (names: string[], o: CheckFlags) => {
     code = await check(names, o);
   });
 
-  program
-    .command('replay')
-    .description('run again the one execution a replay token describes')
-    .argument('<token>', 'replay token printed with a finding')
-    .option('--json', 'print one JSON document')
-    .option('--html <file>', 'also write an HTML report')
-    .option('--full-trace', 'show every step of the interleaving')
-    .option('--stall <s>', 'a model that takes no step for this long is stuck', int('--stall', 1), 20)
-    .action(async (token: string, o: { json?: boolean; html?: string; stall: number; fullTrace?: boolean }) => {
+  triageOptions(
+    program
+      .command('replay')
+      .description('run again the one execution a replay token describes')
+      .argument('<token>', 'replay token printed with a finding')
+      .option('--json', 'print one JSON document')
+      .option('--html <file>', 'also write an HTML report')
+      .option('--full-trace', 'show every step of the interleaving')
+      .option('--stall <s>', 'a model that takes no step for this long is stuck', int('--stall', 1), 20),
+  ).action(async (token: string, o: { json?: boolean; html?: string; stall: number; fullTrace?: boolean } & TriageFlags) => {
       code = await replayCmd(token, o);
     });
 
@@ -311,18 +346,21 @@ async function main(argv: string[]): Promise<number> {
     code = 0;
   });
 
-  program
-    .command('merge')
-    .description('join the --json output of the shards of one check (check --shard I/N) into what the whole check prints')
-    .argument('<file...>', 'JSON documents written by check --json --shard I/N, one per shard')
-    .option('--json', 'print one JSON document')
-    .option('--html <file>', 'also write an HTML report')
-    .option('--full-trace', 'show every step of an interleaving, not runs folded into one line')
-    .action((files: string[], o: { json?: boolean; html?: string; fullTrace?: boolean }) => {
-      checkWritable(o.html);
-      const m = mergeShards(files);
-      code = emit(m.results, m.trees, o, m.mode) ?? statusOf(m.results);
-    });
+  triageOptions(
+    program
+      .command('merge')
+      .description('join the --json output of the shards of one check (check --shard I/N) into what the whole check prints')
+      .argument('<file...>', 'JSON documents written by check --json --shard I/N, one per shard')
+      .option('--json', 'print one JSON document')
+      .option('--html <file>', 'also write an HTML report')
+      .option('--full-trace', 'show every step of an interleaving, not runs folded into one line'),
+  ).action((files: string[], o: { json?: boolean; html?: string; fullTrace?: boolean } & TriageFlags) => {
+    checkWritable(o.html);
+    const waivers = o.waivers !== undefined ? readWaivers(o.waivers) : [];
+    const m = mergeShards(files);
+    const results = triaged(m.results, o, waivers);
+    code = emit(results, m.trees, o, m.mode) ?? statusOf(results);
+  });
 
   program
     .command('list')

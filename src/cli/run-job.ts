@@ -6,6 +6,7 @@ import { explore, type ExploreOptions, type ExploreResult, replay, ReplayMismatc
 import { explorePlan } from '../engine/fault-plans.js';
 import { ModelError, type Program } from '../engine/execution.js';
 import { BadToken, decodeToken, encodeToken } from '../engine/token.js';
+import { triageLabel } from '../report/triage.js';
 import { loadScenario, oneLine, resolveTree, type ScenarioRef, UsageError } from './catalog.js';
 import type { CheckJob, CheckResult, CheckSettings, FindingReport, JobOutcome, PlanJob, PlanJobOutcome, ReplayJob } from './jobs.js';
 
@@ -69,6 +70,8 @@ export function cellResult(cell: Pick<CheckJob, 'scenario' | 'tree' | 'params' |
     thread: f.thread,
     stack: f.stack,
     count: f.count,
+    faults: f.faults,
+    label: triageLabel(f),
     trace: f.trace,
     replay: encodeToken({ program: { scenario: cell.scenario, tree: cell.tree, params: cell.params }, maxFaults: s.maxFaults, maxSteps: s.maxSteps, decisions: f.decisions }),
   }));
@@ -100,7 +103,8 @@ async function runReplay(job: ReplayJob): Promise<CheckResult> {
   const bySite = new Map<string, FindingReport>();
   for (const f of exec.findings) {
     if (bySite.has(f.site)) continue;
-    bySite.set(f.site, { kind: f.kind, title: f.title, thread: f.thread, stack: f.stack, count: 1, trace: exec.trace.filter((s) => s.index <= f.traceLength), replay: job.token.trim() });
+    const trace = exec.trace.filter((s) => s.index <= f.traceLength);
+    bySite.set(f.site, { kind: f.kind, title: f.title, thread: f.thread, stack: f.stack, count: 1, faults: f.faults, label: triageLabel({ ...f, trace }), trace, replay: job.token.trim() });
   }
   const findings = [...bySite.values()];
   return {

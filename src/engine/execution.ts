@@ -48,6 +48,8 @@ export interface TraceStep {
   readonly stack: readonly string[];
   /** What happened inside the step: choices made, reports, log lines. */
   readonly notes: readonly string[];
+  /** The call stack at each fault injected inside the step (the failing call's callers). */
+  readonly faultStacks?: readonly (readonly string[])[];
 }
 
 export interface RawFinding {
@@ -148,6 +150,7 @@ export class Execution {
   outcome: string | undefined;
   private readonly world: World;
   private notes: string[] = [];
+  private faultStacks: (readonly string[])[] = [];
   /** The enabled threads of the current state, once asked for; cleared by every step. */
   private enabledNow: readonly number[] | undefined;
   private readonly recordTrace: boolean;
@@ -214,14 +217,17 @@ export class Execution {
     });
     const label = ann.op === 'step' || ann.op === 'block' ? ann.label : ann.op === 'join' ? `join ${this.threadName(ann.tid)}` : 'exit';
     const stackAtStep = t.pendingStack;
-    if (this.recordTrace) this.notes = [];
+    if (this.recordTrace) {
+      this.notes = [];
+      this.faultStacks = [];
+    }
     if (ann.op === 'exit') {
       t.pending = undefined;
       t.finished = true;
     } else {
       this.advance(t, eventIndex);
     }
-    if (this.recordTrace) this.trace.push({ index: eventIndex + 1, thread: t.name, tid, label, stack: frames(stackAtStep), notes: this.notes });
+    if (this.recordTrace) this.trace.push({ index: eventIndex + 1, thread: t.name, tid, label, stack: frames(stackAtStep), notes: this.notes, ...(this.faultStacks.length ? { faultStacks: this.faultStacks } : {}) });
     if (stored) checkStored(t.name, label, access, stored, this.findings.length > findingsBefore && this.findings.at(-1)!.fatal);
     this.options.heartbeat?.();
     if (this.status !== 'running') return;
@@ -403,7 +409,10 @@ export class Execution {
           if (allowed > 1) this.decisions.push(value);
           if (op.fault && value !== 0) {
             this.faultsUsed++;
-            if (this.recordTrace) this.notes.push(`fault injected: ${op.label} fails`);
+            if (this.recordTrace) {
+              this.notes.push(`fault injected: ${op.label} fails`);
+              this.faultStacks.push(frames(t.stack));
+            }
           } else if (!op.fault && op.options > 1) {
             if (this.recordTrace) this.notes.push(`${op.label} = ${value}`);
           }
@@ -453,8 +462,9 @@ export class Execution {
 
   private flushSetupNotes(): void {
     if (this.recordTrace && this.notes.length > 0) {
-      this.trace.push({ index: 0, thread: '(setup)', tid: -1, label: 'setup', stack: [], notes: this.notes });
+      this.trace.push({ index: 0, thread: '(setup)', tid: -1, label: 'setup', stack: [], notes: this.notes, ...(this.faultStacks.length ? { faultStacks: this.faultStacks } : {}) });
       this.notes = [];
+      this.faultStacks = [];
     }
   }
 }

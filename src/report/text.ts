@@ -3,6 +3,7 @@
 
 import type { TraceStep } from '../engine/execution.js';
 import type { CheckResult, FindingReport } from '../cli/jobs.js';
+import { describeLabel } from './triage.js';
 
 /** The cell of the matrix for one result: ok, or the kinds found. */
 export function verdict(r: CheckResult): string {
@@ -31,14 +32,74 @@ export function matrix(results: readonly CheckResult[], trees: readonly string[]
 
 /** One line per finding: where it is, what it is, and how to see it. */
 export function findingSummary(r: CheckResult, f: FindingReport): string {
-  return `${r.scenario} @ ${r.tree}: ${f.kind}: ${f.title}\n    zonedev replay ${f.replay}`;
+  return `${r.scenario} @ ${r.tree}: ${f.kind}: ${f.title}${marks(f)}\n    zonedev replay ${f.replay}`;
 }
 
-/** A finding in full: what, where, how often, the interleaving, and the replay token. */
-export function findingDetail(r: CheckResult, f: FindingReport, index: number, full = false): string {
+/** What triage says of a finding, when it is not the plain case: fault, kernel warning, waived. */
+function marks(f: FindingReport): string {
+  const m: string[] = [];
+  if (f.label !== 'no-fault') m.push(describeLabel(f.label));
+  if (f.waived !== undefined) m.push('waived');
+  return m.length ? ` [${m.join('; ')}]` : '';
+}
+
+/**
+ * One bug: the findings of one scenario with one kind and title, on any tree and through any
+ * call path (the sites differ in the function that reported them).
+ */
+export interface FindingGroup {
+  readonly scenario: string;
+  readonly kind: string;
+  readonly title: string;
+  readonly members: readonly { readonly result: CheckResult; readonly finding: FindingReport }[];
+}
+
+/** The findings of `results` grouped into bugs, in the order they are first reported. */
+export function groupFindings(results: readonly CheckResult[]): FindingGroup[] {
+  const groups = new Map<string, { scenario: string; kind: string; title: string; members: { result: CheckResult; finding: FindingReport }[] }>();
+  for (const r of results) {
+    for (const f of r.findings) {
+      const key = `${r.scenario}\u0000${f.kind}\u0000${f.title}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { scenario: r.scenario, kind: f.kind, title: f.title, members: [] }));
+      g.members.push({ result: r, finding: f });
+    }
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The list of bugs found, one line each: number, kind, trees, how many executions reached it
+ * (of how many), the call paths, how it was reached, and the title last, so that the columns
+ * stay aligned whatever its length.
+ */
+export function findingsList(groups: readonly FindingGroup[]): string[] {
+  if (groups.length === 0) return [];
+  const rows = groups.map((g, i) => {
+    const trees = [...new Set(g.members.map((m) => m.result.tree))];
+    const reached = g.members.reduce((n, m) => n + m.finding.count, 0);
+    const of = trees.reduce((n, t) => n + g.members.find((m) => m.result.tree === t)!.result.explored, 0);
+    const paths = g.members.length / trees.length;
+    const labels = [...new Set(g.members.map((m) => m.finding.label))];
+    const waived = g.members.every((m) => m.finding.waived !== undefined);
+    const flags = [labels.length === 1 ? labels[0]! : labels.join('/'), ...(paths > 1 ? [`${g.members.length} paths`] : []), ...(waived ? ['waived'] : [])].join(' ');
+    return [`[${i + 1}]`, g.kind, trees.join(','), `${reached}/${of}`, flags, g.title];
+  });
+  const widths = rows[0]!.slice(0, -1).map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const plural = groups.length === 1 ? 'bug' : 'bugs';
+  return [
+    `${groups.length} ${plural} found: kind, trees, executions that reached it, how:`,
+    ...rows.map((r) => `  ${r.slice(0, -1).map((c, i) => c.padEnd(widths[i]!)).join('  ')}  ${r.at(-1)}`),
+    "  (no-fault: reached without an injected failure; fault: only with one; fault-warning: the kernel's own warning for one)",
+  ];
+}
+
+/** A finding in full: what, where, how often, how it was reached, the interleaving, and the replay token. */
+export function findingDetail(r: CheckResult, f: FindingReport, index: number | string, full = false): string {
   const out: string[] = [];
   out.push(`[${index}] ${f.kind}: ${f.title}`);
   out.push(`    scenario ${r.scenario}, tree ${r.tree}; in ${f.thread}${f.stack.length ? `: ${f.stack.join(' > ')}` : ''}`);
+  out.push(`    ${describeLabel(f.label)}${f.waived !== undefined ? `; waived by: ${f.waived}` : ''}`);
   if (r.stopReason !== 'replay') out.push(`    reached by ${f.count} of ${r.explored} executions; the shortest interleaving:`);
   else out.push('    the interleaving:');
   out.push(...interleaving(f.trace, full).map((l) => `    ${l}`));

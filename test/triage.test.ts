@@ -1,0 +1,124 @@
+// Triage on the real scenarios: how each finding was reached, the list of bugs first with one
+// bug's call paths grouped, --only, and waivers that let CI fail on new findings only.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { expect } from 'expect';
+import { parseWaivers } from '../src/cli/waivers.js';
+import { expectUsageError } from './usage-error.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+function zonedev(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+interface Doc {
+  results: { scenario: string; tree: string; findings: { kind: string; title: string; label: string; faults: number; waived?: string }[] }[];
+}
+
+function findings(...args: string[]): Doc['results'][number]['findings'] {
+  return (JSON.parse(zonedev('check', ...args, '--json').out) as Doc).results.flatMap((r) => r.findings);
+}
+
+function waiverFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'zonedev-')), 'waivers');
+  writeFileSync(file, text);
+  return file;
+}
+
+const ADD_PAGES = 'WARNING: at arch/x86/mm/init_64.c add_pages: WARN_ON_ONCE(ret)';
+
+describe('triage labels', () => {
+  it("add_pages()'s WARN_ON_ONCE(ret) over the failed sparse_add_section() is the kernel's own warning; the devm_kfree() WARN of the error path is not", () => {
+    const fs = findings('p2pdma-add-resource-fault', '--tree', 'v6.14');
+    const byTitle = new Map(fs.map((f) => [f.title, f]));
+    expect(byTitle.get(ADD_PAGES)?.label).toBe('fault-warning');
+    const devmKfree = fs.find((f) => f.title.includes('devm_kfree'));
+    expect(devmKfree?.label).toBe('fault');
+    for (const f of fs) expect(f.faults).toBeGreaterThan(0);
+  });
+
+  it("seed 002's use-after-free is reached without a fault; v5.1's error-path leak only with one", () => {
+    const fs = findings('p2pmem-alloc-vs-unbind', '--tree', 'v5.1');
+    const uaf = fs.filter((f) => f.title.startsWith('BUG: KASAN: use-after-free: read of struct pci_p2pdma.devmap_ref'));
+    expect(uaf.length).toBe(2);
+    for (const f of uaf) expect(f).toMatchObject({ label: 'no-fault', faults: 0 });
+    expect(fs.find((f) => f.kind === 'leak')?.label).toBe('fault');
+  });
+});
+
+describe('the text report', () => {
+  it('lists the bugs first, one line each, and groups one bug reached through two call paths', () => {
+    const r = zonedev('check', 'p2pmem-alloc-vs-unbind', '--tree', 'v5.1');
+    expect(r.code).toBe(1);
+    const lines = r.out.split('\n');
+    const list = lines.findIndex((l) => /^\d+ bugs found/.test(l));
+    const firstDetail = lines.findIndex((l) => /^\[1(\.1)?\] /.test(l));
+    expect(list).toBeGreaterThan(0);
+    expect(firstDetail).toBeGreaterThan(list);
+    const uafLine = lines.slice(list, firstDetail).find((l) => l.includes('use-after-free: read of struct pci_p2pdma.devmap_ref'));
+    expect(uafLine).toMatch(/\[1\]\s+kasan\s+v5\.1\s+\d+\/\d+\s+no-fault 2 paths/);
+    expect(lines.filter((l) => /^\[1\.[12]\] kasan: BUG: KASAN: use-after-free: read of struct pci_p2pdma\.devmap_ref/.test(l)).length).toBe(2);
+    expect(lines.some((l) => /\bfault-warning\s+WARNING: at arch\/x86\/mm\/init_64\.c add_pages/.test(l))).toBe(true);
+  });
+});
+
+describe('--only and --waivers', () => {
+  it('--only keeps the kinds asked for', () => {
+    const fs = findings('p2pmem-alloc-vs-unbind', '--tree', 'v5.1', '--only', 'kasan,hang');
+    expect(fs.length).toBeGreaterThan(0);
+    expect(new Set(fs.map((f) => f.kind))).toEqual(new Set(['kasan', 'hang']));
+  });
+
+  it('a run whose every finding is waived exits 0 and still reports them, marked', () => {
+    const file = waiverFile(`# the kernel's own warning for the injected sparse_add_section() failure\n* * warn: ${ADD_PAGES}\np2pdma-add-resource-fault * warn: WARNING: at drivers/base/devres.c *\n`);
+    const r = zonedev('check', 'p2pdma-add-resource-fault', '--tree', 'v6.14', '--waivers', file, '--json');
+    expect(r.code).toBe(0);
+    const fs = (JSON.parse(r.out) as Doc).results[0]!.findings;
+    expect(fs.length).toBe(2);
+    for (const f of fs) expect(f.waived).toBeDefined();
+    const text = zonedev('check', 'p2pdma-add-resource-fault', '--tree', 'v6.14', '--waivers', file);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(`waived by: * * warn: ${ADD_PAGES}`);
+  });
+
+  it('the HTML report says how each finding was reached and which waiver accepts it', () => {
+    const file = waiverFile(`* * warn: ${ADD_PAGES}\n`);
+    const html = join(mkdtempSync(join(tmpdir(), 'zonedev-')), 'r.html');
+    zonedev('check', 'p2pdma-add-resource-fault', '--tree', 'v6.14', '--waivers', file, '--html', html);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain("the kernel's own warning for an injected failure; <b>waived</b>");
+    expect(page).toContain('reached only with an injected failure</p>');
+  });
+
+  it('a finding no waiver accepts makes the exit status 1', () => {
+    const file = waiverFile(`* * warn: ${ADD_PAGES}\n`);
+    const r = zonedev('check', 'p2pdma-add-resource-fault', '--tree', 'v6.14', '--waivers', file, '--json');
+    expect(r.code).toBe(1);
+    const fs = (JSON.parse(r.out) as Doc).results[0]!.findings;
+    expect(fs.filter((f) => f.waived === undefined).map((f) => f.title)).toEqual([expect.stringContaining('devm_kfree')]);
+  });
+
+  it('a waiver of another scenario or tree accepts nothing', () => {
+    const file = waiverFile(`p2pmem-mmap-vs-unbind * warn: ${ADD_PAGES}\n* v5.1 warn: ${ADD_PAGES}\n`);
+    expect(findings('p2pdma-add-resource-fault', '--tree', 'v6.14', '--waivers', file).every((f) => f.waived === undefined)).toBe(true);
+  });
+
+  it('parses waivers: exact titles, prefixes, comments', () => {
+    const w = parseWaivers('# accepted\n\n* v5.1 kasan: BUG: KASAN: *   # any use-after-free\np2pmem-alloc-vs-unbind * warn: W\n', 'f');
+    expect(w).toEqual([
+      { scenario: '*', tree: 'v5.1', kind: 'kasan', title: 'BUG: KASAN: ', prefix: true, text: '* v5.1 kasan: BUG: KASAN: *' },
+      { scenario: 'p2pmem-alloc-vs-unbind', tree: '*', kind: 'warn', title: 'W', prefix: false, text: 'p2pmem-alloc-vs-unbind * warn: W' },
+    ]);
+  });
+
+  it('a bad waiver line: exit 2, one line naming it', () => expectUsageError(zonedev('check', 'example-lost-update', '--waivers', waiverFile('* * kasan\n')), /--waivers .*:1: expected/));
+  it('a waiver file that does not exist: exit 2, one line', () => expectUsageError(zonedev('check', 'example-lost-update', '--waivers', '/nonexistent/waivers'), /--waivers \/nonexistent\/waivers/));
+  it('an unknown kind for --only: exit 2, one line', () => expectUsageError(zonedev('check', 'example-lost-update', '--only', 'kasan,oops'), /unknown kind 'oops'/));
+});
