@@ -69,6 +69,29 @@ describe('the text report', () => {
   });
 });
 
+describe('kernel-shaped reports', () => {
+  it("KASAN's use-after-free names who allocated and who freed the object, at which step, stacks innermost first, and those steps are not folded", () => {
+    const r = zonedev('check', 'p2pmem-alloc-vs-unbind', '--tree', 'v5.1');
+    const block = r.out.split('\n[').find((b) => b.startsWith('1.1] kasan'))!;
+    const lines = block.split('\n').map((l) => l.trim());
+    const call = lines.indexOf('Call Trace:');
+    expect(lines.slice(call + 1, call + 3)).toEqual(['percpu_ref_tryget_live', 'pci_alloc_p2pmem']);
+    const alloc = lines.findIndex((l) => /^Allocated by task driver in step \d+:$/.test(l));
+    const freed = lines.findIndex((l) => /^Freed by task driver in step \d+:$/.test(l));
+    expect(alloc).toBeGreaterThan(call);
+    expect(lines[alloc + 1]).toBe('devm_kmalloc');
+    expect(lines.slice(freed + 1, freed + 3)).toEqual(['kfree', 'release_nodes']);
+    const freeStep = /in step (\d+):/.exec(lines[freed]!)![1]!;
+    expect(lines.some((l) => l.startsWith(`${freeStep}) driver`) && l.includes('kfree(dr) [struct pci_p2pdma]'))).toBe(true);
+  });
+
+  it("kmemleak's unreferenced object comes with its allocation backtrace", () => {
+    const fs = (JSON.parse(zonedev('check', 'p2pmem-alloc-vs-unbind', '--tree', 'v5.1', '--only', 'leak', '--json').out) as { results: { findings: { details: string[] }[] }[] }).results[0]!.findings;
+    expect(fs[0]!.details).toContain('backtrace:');
+    expect(fs[0]!.details).toContain(' percpu_ref_init');
+  });
+});
+
 describe('--only and --waivers', () => {
   it('--only keeps the kinds asked for', () => {
     const fs = findings('p2pmem-alloc-vs-unbind', '--tree', 'v5.1', '--only', 'kasan,hang');

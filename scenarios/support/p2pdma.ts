@@ -247,7 +247,8 @@ export function sysfs_reader_actor(w: p2pdma_world, attrs: readonly string[]): T
 export function final_checks(w: p2pdma_world): () => FinalReport[] {
   return () => {
     const out: FinalReport[] = [];
-    for (const l of machine().slab.leaks()) out.push({ kind: 'leak', title: `kmemleak: unreferenced object ${l.what} (allocated by ${l.allocatedBy})` });
+    // mm/kmemleak.c print_unreferenced(): the object, then its allocation backtrace.
+    for (const l of machine().slab.leaks()) out.push({ kind: 'leak', title: `kmemleak: unreferenced object ${l.what} (allocated by ${l.allocatedBy})`, details: l.allocated ? [`comm "${l.allocated.thread}", step ${l.allocated.step}`, 'backtrace:', ...[...l.allocated.stack].reverse().map((fn) => ` ${fn}`)] : [] });
     for (const x of memremap_leftovers()) out.push({ kind: 'leak', title: `after unbind: ${x} still set up` });
     for (let bar = 0; bar < w.bars; bar++) {
       const start = BAR_BASE + bar * BAR_STRIDE;

@@ -77,6 +77,8 @@ export interface FindingReport {
   readonly label: TriageLabel;
   /** The waiver that accepts it (--waivers), as written. */
   readonly waived?: string;
+  /** More of the kernel's report, line by line (KASAN: who allocated and who freed the object, at which step). */
+  readonly details: readonly string[];
   readonly replay: string;
   readonly trace: readonly TraceStep[];
 }

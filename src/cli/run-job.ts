@@ -72,6 +72,7 @@ export function cellResult(cell: Pick<CheckJob, 'scenario' | 'tree' | 'params' |
     count: f.count,
     faults: f.faults,
     label: triageLabel(f),
+    details: f.details,
     trace: f.trace,
     replay: encodeToken({ program: { scenario: cell.scenario, tree: cell.tree, params: cell.params }, maxFaults: s.maxFaults, maxSteps: s.maxSteps, decisions: f.decisions }),
   }));
@@ -104,7 +105,7 @@ async function runReplay(job: ReplayJob): Promise<CheckResult> {
   for (const f of exec.findings) {
     if (bySite.has(f.site)) continue;
     const trace = exec.trace.filter((s) => s.index <= f.traceLength);
-    bySite.set(f.site, { kind: f.kind, title: f.title, thread: f.thread, stack: f.stack, count: 1, faults: f.faults, label: triageLabel({ ...f, trace }), trace, replay: job.token.trim() });
+    bySite.set(f.site, { kind: f.kind, title: f.title, thread: f.thread, stack: f.stack, count: 1, faults: f.faults, label: triageLabel({ ...f, trace }), details: f.details ?? [], trace, replay: job.token.trim() });
   }
   const findings = [...bySite.values()];
   return {

@@ -18,6 +18,8 @@ export interface Finding {
   readonly faults: number;
   /** The decisions of that execution, for replay. */
   readonly decisions: readonly number[];
+  /** More of the report, from that execution (KASAN's allocation and free). */
+  readonly details: readonly string[];
 }
 
 export class Collector {
@@ -80,6 +82,7 @@ export class Collector {
       trace,
       faults: f.faults,
       decisions,
+      details: f.details ?? [],
     }));
   }
 }

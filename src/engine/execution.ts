@@ -15,6 +15,8 @@ export interface ThreadSpec {
 export interface FinalReport {
   readonly kind: string;
   readonly title: string;
+  /** More of the report, line by line (kmemleak's backtrace of the unreferenced object). */
+  readonly details?: readonly string[];
 }
 
 /** What a program's setup builds: a fresh world for one execution. */
@@ -65,6 +67,8 @@ export interface RawFinding {
   readonly faults: number;
   /** Set for findings that end the execution. */
   readonly fatal: boolean;
+  /** More of the report (Failure.details). */
+  readonly details?: readonly string[];
 }
 
 /** A call stack as an immutable list, so that remembering it costs nothing. */
@@ -297,7 +301,7 @@ export class Execution {
       reports = [{ kind: e.failure.kind, title: e.failure.title }];
     }
     for (const r of reports) {
-      this.findings.push({ kind: r.kind, title: r.title, site: `${r.kind}|${r.title}|end`, thread: '(end)', stack: [], traceLength: this.events.length, faults: this.faultsUsed, fatal: false });
+      this.findings.push({ kind: r.kind, title: r.title, site: `${r.kind}|${r.title}|end`, thread: '(end)', stack: [], traceLength: this.events.length, faults: this.faultsUsed, fatal: false, ...(r.details?.length ? { details: r.details } : {}) });
     }
     this.outcome = guard('outcome', () => this.world.outcome?.());
     this.status = 'finished';
@@ -433,6 +437,9 @@ export class Execution {
         case 'self':
           input = { tid: t.tid, name: t.name };
           break;
+        case 'where':
+          input = { thread: t.name, stack: frames(t.stack), step: eventIndex + 1 };
+          break;
         default:
           throw new ModelError(`thread ${t.name} yielded something that is not an operation`);
       }
@@ -442,7 +449,7 @@ export class Execution {
   private threadThrew(t: ThreadState, e: unknown): void {
     if (e instanceof Failure) {
       this.notes.push(`${e.kind}: ${e.title}`);
-      this.addFinding(e.kind, e.title, t, true);
+      this.addFinding(e.kind, e.title, t, true, e.details);
       // The oops kills the task, as in the kernel; the other threads run on.
       t.pending = undefined;
       t.pendingStack = null;
@@ -455,9 +462,9 @@ export class Execution {
     throw new ModelError(`thread ${t.name} threw ${msg}${t.stack ? ` in ${frames(t.stack).join(' > ')}` : ''}`);
   }
 
-  private addFinding(kind: string, title: string, t: ThreadState, fatal: boolean): void {
+  private addFinding(kind: string, title: string, t: ThreadState, fatal: boolean, details?: readonly string[]): void {
     // A finding belongs to the step in progress, which is already an event.
-    this.findings.push({ kind, title, site: `${kind}|${title}|${t.stack?.fn ?? t.name}`, thread: t.name, stack: frames(t.stack), traceLength: this.events.length, faults: this.faultsUsed, fatal });
+    this.findings.push({ kind, title, site: `${kind}|${title}|${t.stack?.fn ?? t.name}`, thread: t.name, stack: frames(t.stack), traceLength: this.events.length, faults: this.faultsUsed, fatal, ...(details?.length ? { details } : {}) });
   }
 
   private flushSetupNotes(): void {

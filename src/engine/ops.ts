@@ -134,7 +134,21 @@ export interface ThreadIdentity {
   readonly name: string;
 }
 
-export type Op = StepOp | BlockOp | JoinOp | ChooseOp | SpawnOp | CallOp | ReportOp | LogOp | SelfOp;
+/** Asks where the running thread is: its name, its call stack and its step (immediate). */
+export interface WhereOp {
+  readonly op: 'where';
+}
+
+/** Where a thread is: for reports that name the step and stack of an earlier event (who freed an object). */
+export interface Site {
+  readonly thread: string;
+  /** Its call stack, outermost first. */
+  readonly stack: readonly string[];
+  /** The number of the step in progress, as the interleaving numbers it (0 in setup). */
+  readonly step: number;
+}
+
+export type Op = StepOp | BlockOp | JoinOp | ChooseOp | SpawnOp | CallOp | ReportOp | LogOp | SelfOp | WhereOp;
 
 /** A pending announcement: what a thread will do when it is next scheduled. */
 export type Announcement = StepOp | BlockOp | JoinOp | ExitOp;
@@ -160,6 +174,8 @@ export class Failure extends Error {
   constructor(
     readonly kind: string,
     readonly title: string,
+    /** More of the report, line by line (KASAN's "Allocated by task ..." and "Freed by task ..."). */
+    readonly details: readonly string[] = [],
   ) {
     super(`${kind}: ${title}`);
     this.name = 'Failure';
@@ -278,6 +294,11 @@ export function report(kind: string, title: string): Gen<void> {
 /** The running thread. */
 export function self(): Gen<ThreadIdentity> {
   return once({ op: 'self' }, (v) => v as ThreadIdentity);
+}
+
+/** Where the running thread is: name, call stack, step. */
+export function where(): Gen<Site> {
+  return once({ op: 'where' }, (v) => v as Site);
 }
 
 export function log(text: string): Gen<void> {

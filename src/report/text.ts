@@ -98,13 +98,35 @@ export function findingsList(groups: readonly FindingGroup[]): string[] {
 export function findingDetail(r: CheckResult, f: FindingReport, index: number | string, full = false): string {
   const out: string[] = [];
   out.push(`[${index}] ${f.kind}: ${f.title}`);
-  out.push(`    scenario ${r.scenario}, tree ${r.tree}; in ${f.thread}${f.stack.length ? `: ${f.stack.join(' > ')}` : ''}`);
-  out.push(`    ${describeLabel(f.label)}${f.waived !== undefined ? `; waived by: ${f.waived}` : ''}`);
+  out.push(`    scenario ${r.scenario}, tree ${r.tree}; ${f.thread === '(end)' ? 'at the end of the run' : `task ${f.thread}`}; ${describeLabel(f.label)}${f.waived !== undefined ? `; waived by: ${f.waived}` : ''}`);
+  out.push(...kernelReport(f).map((l) => `    ${l}`));
   if (r.stopReason !== 'replay') out.push(`    reached by ${f.count} of ${r.explored} executions; the shortest interleaving:`);
   else out.push('    the interleaving:');
-  out.push(...interleaving(f.trace, full).map((l) => `    ${l}`));
+  out.push(...interleaving(f.trace, full, stepsNamed(f.details)).map((l) => `    ${l}`));
   out.push(`    replay: zonedev replay ${f.replay}`);
   return out.join('\n');
+}
+
+/** The steps a report names ("Freed by task driver in step 182:"). */
+function stepsNamed(details: readonly string[]): Set<number> {
+  const out = new Set<number>();
+  for (const d of details) {
+    const m = / in step (\d+):$/.exec(d);
+    if (m) out.add(Number(m[1]));
+  }
+  return out;
+}
+
+/**
+ * The finding as the kernel prints it after its title: the Call Trace of the task that hit
+ * it, innermost first, then what the report adds (KASAN's "Allocated by task" and "Freed by
+ * task", with their stacks and steps).
+ */
+export function kernelReport(f: Pick<FindingReport, 'stack' | 'details'>): string[] {
+  const out: string[] = [];
+  if (f.stack.length > 0) out.push('Call Trace:', ...[...f.stack].reverse().map((fn) => ` ${fn}`));
+  out.push(...f.details);
+  return out;
 }
 
 /**
@@ -113,19 +135,21 @@ export function findingDetail(r: CheckResult, f: FindingReport, index: number | 
  * fault, a warning or a log line always shows, so the interleaving reads like the numbered
  * sequence of a bug report.
  */
-export function interleaving(trace: readonly TraceStep[], full = false): string[] {
+export function interleaving(trace: readonly TraceStep[], full = false, keep: ReadonlySet<number> = new Set()): string[] {
   const out: string[] = [];
   const name = Math.max(6, ...trace.map((s) => s.thread.length));
   const last = trace.at(-1);
+  // A step with something to say, or one the report names (an allocation, a free), is never folded.
+  const shown = (x: TraceStep): boolean => x.notes.length > 0 || keep.has(x.index);
   for (let i = 0; i < trace.length; ) {
     const s = trace[i]!;
     let j = i + 1;
     if (full) {
-      while (j < trace.length && trace[j]!.notes.length === 0 && s.notes.length === 0 && sameStep(trace[j]!, s)) j++;
+      while (j < trace.length && !shown(trace[j]!) && !shown(s) && sameStep(trace[j]!, s)) j++;
     } else {
       // Fold within one thread and one top-level call; keep the final step on its own.
-      while (j < trace.length && trace[j] !== last && s.notes.length === 0 && trace[j - 1]!.notes.length === 0 && trace[j]!.tid === s.tid && (trace[j]!.stack[0] ?? '') === (s.stack[0] ?? '') && s.stack.length > 0) j++;
-      if (j - i > 1 && trace[j - 1]!.notes.length > 0) j--;
+      while (j < trace.length && trace[j] !== last && !shown(s) && !shown(trace[j - 1]!) && trace[j]!.tid === s.tid && (trace[j]!.stack[0] ?? '') === (s.stack[0] ?? '') && s.stack.length > 0) j++;
+      if (j - i > 1 && shown(trace[j - 1]!)) j--;
     }
     const end = trace[j - 1]!;
     const num = s.index === 0 ? 'setup' : j - i > 1 ? `${s.index}-${end.index})` : `${s.index})`;

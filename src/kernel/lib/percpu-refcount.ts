@@ -22,7 +22,7 @@
 // Plain read-modify-writes of ref->percpu_count_ptr (`|=`, `&=`) are a load step and a store
 // step: the RCU callback of v5.3+ stores to the word without the lock (__percpu_ref_exit).
 
-import { block, Failure, fault, frame, type Gen, read, step, write } from '../../engine/ops.js';
+import { block, Failure, fault, frame, type Gen, read, type Site, step, where as current_site, write } from '../../engine/ops.js';
 import { BUG_ON, WARN_ON_ONCE, WARN_ONCE } from '../include/asm-generic/bug.js';
 import { ENOMEM } from '../include/uapi/errno.js';
 import type { gfp_t } from '../include/linux/gfp.js';
@@ -84,12 +84,12 @@ function underflows(): underflows_t {
  * CPU, each a shared object of its own. Tracked for use after free and leaks (kmemleak tracks
  * per-CPU allocations too). The fault point is the caller's.
  */
-function alloc_percpu_counters(ref: percpu_ref): bigint {
+function alloc_percpu_counters(ref: percpu_ref, at: Site): bigint {
   const addr = new_percpu_area_addr();
   const what = `per-CPU counters of ${ref.name}`;
   const slots: percpu_count_slot[] = [];
   for (let cpu = 0; cpu < machine().nr_cpu_ids; cpu++) slots.push(track(new percpu_count_slot(cpu), `${what} (cpu ${cpu})`, 'percpu_ref_init', false));
-  const area = track(new percpu_area(addr, slots), what, 'percpu_ref_init', true);
+  const area = track(new percpu_area(addr, slots), what, 'percpu_ref_init', true, at);
   machine().slab.add(area);
   percpu_areas_of().set(addr, area);
   return addr;
@@ -103,8 +103,9 @@ function* free_percpu(word: bigint, where: string): Gen<void> {
   if (!area) throw new Failure('panic', `BUG: unable to handle page fault: free_percpu() of a bad per-CPU pointer 0x${p.toString(16)} in ${where}`);
   yield* step('free_percpu(percpu_count)', write(area), ...area.slots.map((s) => write(s)));
   if (isPoisoned(area)) throw new Failure('kasan', `BUG: KASAN: double-free of ${describe(area)} in ${where}`);
-  for (const s of area.slots) poison(s, 'freed');
-  poison(area, 'freed');
+  const at = yield* current_site();
+  for (const s of area.slots) poison(s, 'freed', at);
+  poison(area, 'freed', at);
   machine().slab.remove(area);
 }
 
@@ -126,7 +127,7 @@ export const percpu_ref_init = frame('percpu_ref_init', function* (ref: percpu_r
     ref.percpu_count_ptr = 0n;
     return -ENOMEM;
   }
-  const addr = alloc_percpu_counters(ref);
+  const addr = alloc_percpu_counters(ref, yield* current_site());
   let data: percpu_ref_data;
   if (v53_era()) {
     const d = yield* kzalloc('struct percpu_ref_data', 'percpu_ref_init', () => new percpu_ref_data(), gfp);

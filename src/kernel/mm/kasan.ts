@@ -6,11 +6,11 @@
 // after its memory section is removed) every read or write of it throws the finding the
 // kernel would report. Tracked objects must not use #private fields.
 
-import { Failure } from '../../engine/ops.js';
+import { Failure, type Site } from '../../engine/ops.js';
 
 export type Poison = 'freed' | 'unmapped';
 
-interface Tracked {
+export interface Tracked {
   /** What the object is, e.g. "struct pci_p2pdma" or "struct page (pfn 0x100000)". */
   readonly what: string;
   /** Who allocated it, e.g. "pci_p2pdma_setup". */
@@ -20,6 +20,10 @@ interface Tracked {
   readonly slab: boolean;
   /** The object behind the proxy. */
   readonly target: object;
+  /** Where it was allocated (KASAN's alloc track, kmemleak's backtrace). */
+  readonly allocated: Site | undefined;
+  /** Where it was freed or unmapped (KASAN's free track). */
+  gone: Site | undefined;
 }
 
 const state = new WeakMap<object, Tracked>();
@@ -27,13 +31,27 @@ const state = new WeakMap<object, Tracked>();
 /** The report of an access to poisoned memory. */
 function fault(t: Tracked, prop: string | symbol, access: 'read' | 'write'): void {
   if (typeof prop === 'symbol') return;
-  if (t.poison === 'freed') throw new Failure('kasan', `BUG: KASAN: use-after-free: ${access} of ${t.what}.${prop} (allocated by ${t.allocatedBy})`);
-  throw new Failure('panic', `BUG: unable to handle page fault: ${access} of ${t.what}.${prop}, whose memmap has been removed`);
+  if (t.poison === 'freed') throw new Failure('kasan', `BUG: KASAN: use-after-free: ${access} of ${t.what}.${prop} (allocated by ${t.allocatedBy})`, alloc_free_tracks(t));
+  throw new Failure('panic', `BUG: unable to handle page fault: ${access} of ${t.what}.${prop}, whose memmap has been removed`, track_lines('The memmap was removed by', t.gone));
 }
 
-/** Wraps `obj` so that every access after it is poisoned is reported. */
-export function track<T extends object>(obj: T, what: string, allocatedBy: string, slab: boolean): T {
-  const t: Tracked = { what, allocatedBy, poison: undefined, slab, target: obj };
+/** KASAN's alloc and free tracks of a freed object (print_report()'s "Allocated by" and "Freed by"). */
+export function alloc_free_tracks(t: Tracked): string[] {
+  return [...track_lines('Allocated by', t.allocated), ...track_lines('Freed by', t.gone)];
+}
+
+/**
+ * mm/kasan/report.c print_track(): "Allocated by task <pid>:" (here the task's name and the
+ * step of the interleaving), then its stack, innermost first.
+ */
+export function track_lines(what: string, at: Site | undefined): string[] {
+  if (!at) return [];
+  return [`${what} task ${at.thread} in step ${at.step}:`, ...[...at.stack].reverse().map((fn) => ` ${fn}`)];
+}
+
+/** Wraps `obj` so that every access after it is poisoned is reported; `allocated`: where (for the reports). */
+export function track<T extends object>(obj: T, what: string, allocatedBy: string, slab: boolean, allocated?: Site): T {
+  const t: Tracked = { what, allocatedBy, poison: undefined, slab, target: obj, allocated, gone: undefined };
   // The traps hold their object's record: every access of a tracked object goes through them.
   const proxy = new Proxy(obj, {
     get(target, prop, receiver) {
@@ -68,11 +86,11 @@ export class SlabRegistry {
   }
 
   /** What is still allocated: kmemleak's unreferenced objects at the end of a scenario. */
-  leaks(): { what: string; allocatedBy: string }[] {
-    const out: { what: string; allocatedBy: string }[] = [];
+  leaks(): { what: string; allocatedBy: string; allocated: Site | undefined }[] {
+    const out: { what: string; allocatedBy: string; allocated: Site | undefined }[] = [];
     for (const o of this.live) {
       const t = state.get(o);
-      if (t) out.push({ what: t.what, allocatedBy: t.allocatedBy });
+      if (t) out.push({ what: t.what, allocatedBy: t.allocatedBy, allocated: t.allocated });
     }
     return out;
   }
@@ -108,11 +126,12 @@ export function ownMemoryOf(obj: object): object[] {
   return [obj, ...(embedded.get(obj) ?? [])];
 }
 
-/** Marks `obj` as gone: any later access is a finding. */
-export function poison(obj: object, how: Poison): void {
+/** Marks `obj` as gone (`at`: where, for the reports): any later access is a finding. */
+export function poison(obj: object, how: Poison, at?: Site): void {
   const t = state.get(obj);
   if (!t) throw new Error('poison() of an object that is not tracked');
   t.poison = how;
+  t.gone = at;
 }
 
 /**

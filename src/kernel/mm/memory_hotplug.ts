@@ -23,7 +23,7 @@
 // (init_memory_mapping/kernel_physical_mapping_remove: nothing in the model reads memory through
 // it), zone spans beyond highest_memmap_pfn, and check_pfn_span()'s subsection alignment.
 
-import { block, fault, frame, type Gen, read, step, write } from '../../engine/ops.js';
+import { block, fault, frame, type Gen, read, type Site, step, where, write } from '../../engine/ops.js';
 import { WARN, WARN_ON_ONCE } from '../include/asm-generic/bug.js';
 import { atomic_t, mapcount_obj, page, page_to_nid, page_zonenum, pfn_of_struct_page, refcount_obj, register_struct_page, type zone_type } from '../include/linux/mm_types.js';
 import type { dev_pagemap, vmem_altmap } from '../include/linux/memremap.js';
@@ -225,10 +225,10 @@ function fill_poison(p: page): void {
   p.share = PAGE_POISON_PATTERN;
 }
 
-function depopulate(pfn: number): void {
+function depopulate(pfn: number, at: Site): void {
   const p = struct_page_at(pfn);
   if (isPoisoned(p)) return;
-  for (const o of page_objects(pfn)) poison(o, 'unmapped');
+  for (const o of page_objects(pfn)) poison(o, 'unmapped', at);
 }
 
 // ---- mm/memory_hotplug.c: the hotplug lock ----
@@ -292,7 +292,8 @@ export const sparse_remove_section = frame('sparse_remove_section', function* (p
     yield* WARN(true, 'mm/sparse.c section_deactivate', `section already deactivated (0x${pfn.toString(16)} + ${nr_pages})`);
     return 0;
   }
-  for (const x of pfns) depopulate(x);
+  const at = yield* where();
+  for (const x of pfns) depopulate(x, at);
   const base = section_nr_to_pfn(sec.nr);
   sec.present = range(base, PAGES_PER_SECTION()).some((x) => pfn_valid(x));
   return 0;

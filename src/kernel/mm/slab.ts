@@ -3,10 +3,10 @@
 // use-after-free and a second kfree its double-free; what is still allocated when a scenario
 // ends is kmemleak's.
 
-import { Failure, fault, frame, type Gen, step, write } from '../../engine/ops.js';
+import { Failure, fault, frame, type Gen, step, where, write } from '../../engine/ops.js';
 import type { gfp_t } from '../include/linux/gfp.js';
 import { machine } from '../machine.js';
-import { isPoisoned, memoryOf, poison, track, tracked } from './kasan.js';
+import { alloc_free_tracks, isPoisoned, memoryOf, poison, track, tracked } from './kasan.js';
 
 /**
  * kmalloc(size, flags): `make` builds the object (a struct of the model); `what` names its
@@ -14,7 +14,7 @@ import { isPoisoned, memoryOf, poison, track, tracked } from './kasan.js';
  */
 export function* kmalloc<T extends object>(what: string, caller: string, make: () => T, _flags: gfp_t): Gen<T | null> {
   if (yield* fault(`kmalloc(${what}) in ${caller}`)) return null;
-  const obj = track(make(), what, caller, true);
+  const obj = track(make(), what, caller, true, yield* where());
   machine().slab.add(obj);
   return obj;
 }
@@ -28,7 +28,7 @@ export const kfree = frame('kfree', function* (obj: object | null | undefined): 
   if (!t?.slab) throw new Error('kfree() of an object that kmalloc did not return');
   // Freeing writes the object's memory: it conflicts with every access of it.
   yield* step(`kfree(${t.what})`, ...memoryOf(obj).map((o) => write(o)));
-  if (isPoisoned(obj)) throw new Failure('kasan', `BUG: KASAN: double-free of ${t.what} (allocated by ${t.allocatedBy})`);
-  poison(obj, 'freed');
+  if (isPoisoned(obj)) throw new Failure('kasan', `BUG: KASAN: double-free of ${t.what} (allocated by ${t.allocatedBy})`, alloc_free_tracks(t));
+  poison(obj, 'freed', yield* where());
   machine().slab.remove(obj);
 });

@@ -27,7 +27,7 @@
 // devres_release_all() (modelled without: it only saves the lock round trip); devm_kmalloc(dev, 0)
 // returns ZERO_SIZE_PTR from ~v5.10 (sizes are not modelled).
 
-import { frame, type Gen, step, write, read } from '../../../engine/ops.js';
+import { frame, type Gen, step, where, write, read } from '../../../engine/ops.js';
 import { BUG_ON, WARN_ON } from '../../include/asm-generic/bug.js';
 import { type gfp_t, GFP_KERNEL } from '../../include/linux/gfp.js';
 import { spin_lock_irqsave, spin_unlock_irqrestore } from '../../include/linux/spinlock.js';
@@ -87,7 +87,8 @@ function devres_head(dev: device): devres_node[] {
  * whose kmalloc_track_caller() this is.
  */
 function* alloc_dr<T extends object>(release: dr_release_t, what: string, make: () => T, gfp: gfp_t, caller: string): Gen<devres | null> {
-  const dr = yield* kmalloc(`struct devres (${what})`, caller, () => new devres(new devres_node(release, what), track(make(), what, caller, false)), gfp);
+  const at = yield* where();
+  const dr = yield* kmalloc(`struct devres (${what})`, caller, () => new devres(new devres_node(release, what), track(make(), what, caller, false, at)), gfp);
   if (dr === null) return null;
   container.set(dr.data, dr);
   nodes.set(dr.node, dr);
@@ -102,7 +103,9 @@ function* free_dr(dr: devres): Gen<void> {
   // poisoned in this step, the one whose footprint names that memory; the kfree() step after it
   // only names the devres header's own fields.
   yield* step(`kfree(dr) [${dr.node.name}]`, write(dr), ...ownMemoryOf(data).map((o) => write(o)));
-  poison(data, 'freed');
+  // Freed by the kfree(dr) that follows: the payload is part of the devres.
+  const at = yield* where();
+  poison(data, 'freed', { ...at, stack: [...at.stack, 'kfree'] });
   yield* kfree(dr);
 }
 

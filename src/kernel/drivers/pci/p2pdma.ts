@@ -80,7 +80,7 @@ import { complete, complete_all, completion, init_completion, wait_for_completio
 import { gen_pool_add_owner, gen_pool_create, gen_pool_destroy, gen_pool_free_owner, gen_pool_avail, gen_pool_size, gen_pool_virt_to_phys } from '../../lib/genalloc.js';
 import { percpu_ref_exit, percpu_ref_init } from '../../lib/percpu-refcount.js';
 import { patched } from '../../machine.js';
-import { embedMember, isPoisoned, tracked } from '../../mm/kasan.js';
+import { alloc_free_tracks, embedMember, isPoisoned, tracked } from '../../mm/kasan.js';
 import { devm_memremap_pages, devm_memunmap_pages } from '../../mm/memremap.js';
 import { vm_insert_page } from '../../mm/memory.js';
 import { kfree, kmalloc, kzalloc } from '../../mm/slab.js';
@@ -121,7 +121,7 @@ function member<T extends object>(container: object, obj: T, what: string): T {
     if (typeof prop === 'symbol' || prop === 'name') return;
     const t = tracked(container);
     if (t && isPoisoned(container) && t.poison === 'freed') {
-      throw new Failure('kasan', `BUG: KASAN: use-after-free: ${access} of ${what}.${prop} (in ${t.what}, allocated by ${t.allocatedBy})`);
+      throw new Failure('kasan', `BUG: KASAN: use-after-free: ${access} of ${what}.${prop} (in ${t.what}, allocated by ${t.allocatedBy})`, alloc_free_tracks(t));
     }
   };
   const proxy = new Proxy(obj, {
@@ -156,7 +156,7 @@ function* read_ref_memory(ref: percpu_ref, field: string): Gen<void> {
   if (!c) return;
   yield* step(`READ_ONCE(${field}->percpu_count_ptr)`, read(c));
   const t = tracked(c);
-  if (t && t.poison === 'freed') throw new Failure('kasan', `BUG: KASAN: use-after-free: read of ${field}.percpu_count_ptr (in ${t.what}, allocated by ${t.allocatedBy})`);
+  if (t && t.poison === 'freed') throw new Failure('kasan', `BUG: KASAN: use-after-free: read of ${field}.percpu_count_ptr (in ${t.what}, allocated by ${t.allocatedBy})`, alloc_free_tracks(t));
 }
 
 /** Dereferencing a NULL pointer: the oops of the kernel. */
