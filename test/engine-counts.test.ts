@@ -238,6 +238,8 @@ describe('hand-derived execution counts', () => {
       expect(hangs[0]!.title).toContain('lock B');
       expect(hangs[0]!.title).toContain('T1');
       expect(hangs[0]!.title).toContain('lock A');
+      // The other blocked thread's wait is in the report's details.
+      expect(hangs[0]!.details).toEqual(['T1 waits for lock A:']);
     }
   });
 

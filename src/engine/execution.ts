@@ -289,6 +289,9 @@ export class Execution {
         traceLength: this.events.length,
         faults: this.faultsUsed,
         fatal: true,
+        // The other blocked threads (the first one's stack is the finding's), with what each
+        // waits for and where, innermost first.
+        details: blocked.slice(1).flatMap((b) => [`${b.name} waits for ${b.waitsFor}:`, ...[...b.stack].reverse().map((fn) => ` ${fn}`)]),
       });
       this.status = 'hang';
       return;
