@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { expect } from 'expect';
 import { parseWaivers } from '../src/cli/waivers.js';
+import type { TraceStep } from '../src/engine/execution.js';
+import { interleaving } from '../src/report/text.js';
 import { expectUsageError } from './usage-error.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -83,6 +85,18 @@ describe('kernel-shaped reports', () => {
     expect(lines.slice(freed + 1, freed + 3)).toEqual(['kfree', 'release_nodes']);
     const freeStep = /in step (\d+):/.exec(lines[freed]!)![1]!;
     expect(lines.some((l) => l.startsWith(`${freeStep}) driver`) && l.includes('kfree(dr) [struct pci_p2pdma]'))).toBe(true);
+  });
+
+  it('an interleaving fits a terminal width: fewer frames first, then the line cut', () => {
+    const doc = JSON.parse(zonedev('check', 'p2pmem-alloc-vs-unbind', '--tree', 'v5.1', '--only', 'panic', '--json').out) as { results: { findings: { trace: TraceStep[] }[] }[] };
+    const trace = doc.results[0]!.findings[0]!.trace;
+    const wide = interleaving(trace);
+    expect(Math.max(...wide.map((l) => l.length))).toBeGreaterThan(120);
+    const narrow = interleaving(trace, false, new Set(), 120);
+    expect(narrow.length).toBe(wide.length);
+    for (const l of narrow) expect(l.length).toBeLessThanOrEqual(120);
+    // The step's own label survives where dropping frames is enough.
+    expect(narrow.some((l) => l.includes(trace.at(-1)!.label))).toBe(true);
   });
 
   it("kmemleak's unreferenced object comes with its allocation backtrace", () => {

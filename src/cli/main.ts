@@ -219,6 +219,8 @@ function print(results: readonly CheckResult[], treeOrder: readonly string[], o:
   if (mode === 'summary' || results.length > 1) out.push(matrix(results, [...new Set(treeOrder)]), '');
   const status = (r: CheckResult): string =>
     `${r.scenario}${r.tree === '-' ? '' : ` on ${r.tree}`}: ${r.findings.length ? `${r.findings.length} finding${r.findings.length > 1 ? 's' : ''}` : 'no findings'}; ${r.stopReason === 'replay' ? 'one execution replayed' : `${r.explored} executions${r.sleepBlocked ? ` (+${r.sleepBlocked} redundant, cut short)` : ''}, ${r.complete ? 'complete' : `incomplete (${whyIncomplete(r.stopReason)})`}`}`;
+  // On a terminal, the interleavings fit its width (a file or a pipe gets every character).
+  const width = process.stdout.isTTY ? process.stdout.columns : undefined;
   if (mode === 'detail') {
     // The cells' verdicts, the list of bugs, then each bug in full: one per group, a member per
     // tree and call path.
@@ -226,7 +228,7 @@ function print(results: readonly CheckResult[], treeOrder: readonly string[], o:
     const groups = groupFindings(results);
     if (groups.length > 0) out.push('', ...findingsList(groups));
     groups.forEach((g, i) => {
-      g.members.forEach((m, k) => out.push('', findingDetail(m.result, m.finding, g.members.length > 1 ? `${i + 1}.${k + 1}` : i + 1, o.fullTrace ?? false)));
+      g.members.forEach((m, k) => out.push('', findingDetail(m.result, m.finding, g.members.length > 1 ? `${i + 1}.${k + 1}` : i + 1, o.fullTrace ?? false, width)));
     });
   } else {
     for (const r of results) for (const f of r.findings) out.push(findingSummary(r, f));

@@ -95,14 +95,14 @@ export function findingsList(groups: readonly FindingGroup[]): string[] {
 }
 
 /** A finding in full: what, where, how often, how it was reached, the interleaving, and the replay token. */
-export function findingDetail(r: CheckResult, f: FindingReport, index: number | string, full = false): string {
+export function findingDetail(r: CheckResult, f: FindingReport, index: number | string, full = false, width?: number): string {
   const out: string[] = [];
   out.push(`[${index}] ${f.kind}: ${f.title}`);
   out.push(`    scenario ${r.scenario}, tree ${r.tree}; ${f.thread === '(end)' ? 'at the end of the run' : `task ${f.thread}`}; ${describeLabel(f.label)}${f.waived !== undefined ? `; waived by: ${f.waived}` : ''}`);
   out.push(...kernelReport(f).map((l) => `    ${l}`));
   if (r.stopReason !== 'replay') out.push(`    reached by ${f.count} of ${r.explored} executions; the shortest interleaving:`);
   else out.push('    the interleaving:');
-  out.push(...interleaving(f.trace, full, stepsNamed(f.details)).map((l) => `    ${l}`));
+  out.push(...interleaving(f.trace, full, stepsNamed(f.details), width === undefined ? undefined : width - 4).map((l) => `    ${l}`));
   out.push(`    replay: zonedev replay ${f.replay}`);
   return out.join('\n');
 }
@@ -135,7 +135,7 @@ export function kernelReport(f: Pick<FindingReport, 'stack' | 'details'>): strin
  * fault, a warning or a log line always shows, so the interleaving reads like the numbered
  * sequence of a bug report.
  */
-export function interleaving(trace: readonly TraceStep[], full = false, keep: ReadonlySet<number> = new Set()): string[] {
+export function interleaving(trace: readonly TraceStep[], full = false, keep: ReadonlySet<number> = new Set(), width?: number): string[] {
   const out: string[] = [];
   const name = Math.max(6, ...trace.map((s) => s.thread.length));
   const last = trace.at(-1);
@@ -153,9 +153,16 @@ export function interleaving(trace: readonly TraceStep[], full = false, keep: Re
     }
     const end = trace[j - 1]!;
     const num = s.index === 0 ? 'setup' : j - i > 1 ? `${s.index}-${end.index})` : `${s.index})`;
-    const where = end.stack.length ? `${shortStack(end.stack)}: ` : '';
-    const what = full || j - i === 1 ? `${where}${s.label}${j - i > 1 ? ` (x${j - i})` : ''}` : `${s.stack[0]}: ${j - i} steps, the last ${where}${end.label}`;
-    out.push(`${num.padStart(9)} ${s.thread.padEnd(name)}  ${what}`);
+    const head = `${num.padStart(9)} ${s.thread.padEnd(name)}  `;
+    // Within `width`: fewer frames of the stack first, then the end of the line cut.
+    let line = '';
+    for (let frames = 4; frames >= 0; frames--) {
+      const where = end.stack.length && frames > 0 ? `${shortStack(end.stack, frames)}: ` : '';
+      const what = full || j - i === 1 ? `${where}${s.label}${j - i > 1 ? ` (x${j - i})` : ''}` : `${s.stack[0]}: ${j - i} steps, the last ${where}${end.label}`;
+      line = head + what;
+      if (width === undefined || line.length <= width) break;
+    }
+    out.push(width !== undefined && line.length > width ? `${line.slice(0, Math.max(head.length + 10, width - 1))}…` : line);
     for (const n of end.notes) out.push(`${' '.repeat(11 + name)}  ${n}`);
     i = j;
   }
@@ -166,6 +173,6 @@ function sameStep(a: TraceStep, b: TraceStep): boolean {
   return a.tid === b.tid && a.label === b.label && a.stack.join('>') === b.stack.join('>');
 }
 
-function shortStack(stack: readonly string[]): string {
-  return stack.length > 4 ? `… > ${stack.slice(-4).join(' > ')}` : stack.join(' > ');
+function shortStack(stack: readonly string[], frames = 4): string {
+  return stack.length > frames ? `… > ${stack.slice(-frames).join(' > ')}` : stack.join(' > ');
 }
