@@ -297,7 +297,7 @@ async function main(argv: string[]): Promise<number> {
       .option('--pct-depth <d>', 'bug depth for pct', int('--pct-depth', 1), 3)
       .option('--preemption-bound <n>', 'at most this many preemptions per execution', int('--preemption-bound', 0))
       .option('--param <name=value>', 'scenario size parameter (repeatable)', collect, [])
-      .option('--jobs <n>', 'worker threads', int('--jobs', 1))
+      .option('--jobs <n>', "worker threads (default: the machine's cores)", int('--jobs', 1))
       .option('--stall <s>', 'a model that takes no step for this long is stuck', int('--stall', 1), 20);
   const triageOptions = (c: Command): Command =>
     c
