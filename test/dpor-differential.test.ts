@@ -91,14 +91,21 @@ const counterOp: fc.Arbitrary<Instr> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('wait' as const), cell: fc.nat(2), value: fc.nat(2) }) },
   { weight: 1, arbitrary: fc.constant({ k: 'fault' as const }) },
 );
-const counterThread = fc.array(
-  fc.oneof({ weight: 5, arbitrary: counterOp }, { weight: 1, arbitrary: fc.record({ k: fc.constant('locked' as const), lock: fc.nat(LOCKS - 1), body: fc.array(counterOp, { minLength: 1, maxLength: 2 }) }) }),
-  { minLength: 1, maxLength: 4 },
-);
-const counterPrograms: fc.Arbitrary<GeneratedProgram> = fc
-  .tuple(fc.array(counterThread, { minLength: 2, maxLength: 4 }), fc.array(fc.nat(3), { minLength: CELLS, maxLength: CELLS }))
-  .filter(([ts]) => ts.reduce((n, t) => n + stepsOf(t), 0) <= COUNTER_STEPS)
-  .map(([threads, initial]) => ({ cells: CELLS, locks: LOCKS, threads, initial }));
+/**
+ * Programs made mostly of `op` (some of it under locks), 2 to 4 threads of up to 4 of them, the
+ * cells starting at 0..3, at most COUNTER_STEPS steps in all.
+ */
+function mostlyOf(op: fc.Arbitrary<Instr>): fc.Arbitrary<GeneratedProgram> {
+  const thread = fc.array(
+    fc.oneof({ weight: 5, arbitrary: op }, { weight: 1, arbitrary: fc.record({ k: fc.constant('locked' as const), lock: fc.nat(LOCKS - 1), body: fc.array(op, { minLength: 1, maxLength: 2 }) }) }),
+    { minLength: 1, maxLength: 4 },
+  );
+  return fc
+    .tuple(fc.array(thread, { minLength: 2, maxLength: 4 }), fc.array(fc.nat(3), { minLength: CELLS, maxLength: CELLS }))
+    .filter(([ts]) => ts.reduce((n, t) => n + stepsOf(t), 0) <= COUNTER_STEPS)
+    .map(([threads, initial]) => ({ cells: CELLS, locks: LOCKS, threads, initial }));
+}
+const counterPrograms = mostlyOf(counterOp);
 
 describe('DPOR with tested counter adds against exhaustive DFS', () => {
   it(`reaches the same outcomes and findings on ${RUNS} counter programs, exploring no more`, () => againstDfs(counterPrograms, fc.nat(1)));
@@ -117,14 +124,7 @@ const viewOp: fc.Arbitrary<Instr> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('addKnown' as const), cell: fc.nat(2), delta: fc.constantFrom(-1, 1) }) },
   { weight: 1, arbitrary: fc.constant({ k: 'fault' as const }) },
 );
-const viewThread = fc.array(
-  fc.oneof({ weight: 5, arbitrary: viewOp }, { weight: 1, arbitrary: fc.record({ k: fc.constant('locked' as const), lock: fc.nat(LOCKS - 1), body: fc.array(viewOp, { minLength: 1, maxLength: 2 }) }) }),
-  { minLength: 1, maxLength: 4 },
-);
-const viewPrograms: fc.Arbitrary<GeneratedProgram> = fc
-  .tuple(fc.array(viewThread, { minLength: 2, maxLength: 4 }), fc.array(fc.nat(3), { minLength: CELLS, maxLength: CELLS }))
-  .filter(([ts]) => ts.reduce((n, t) => n + stepsOf(t), 0) <= COUNTER_STEPS)
-  .map(([threads, initial]) => ({ cells: CELLS, locks: LOCKS, threads, initial }));
+const viewPrograms = mostlyOf(viewOp);
 
 describe('DPOR with value views against exhaustive DFS', () => {
   it(`reaches the same outcomes and findings on ${RUNS} flag-test programs, exploring no more`, () => againstDfs(viewPrograms, fc.nat(1)));

@@ -44,6 +44,7 @@ import { VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } fr
 import { dev_warn } from '../../src/kernel/kernel/printk.js';
 import { machine, patched } from '../../src/kernel/machine.js';
 import { memmap_present, PAGE_SIZE, PHYS_PFN } from '../../src/kernel/mm/memory_hotplug.js';
+import { backtrace_lines } from '../../src/kernel/mm/kasan.js';
 import { memremap_leftovers } from '../../src/kernel/mm/memremap.js';
 import { user_access } from '../../src/kernel/mm/memory.js';
 import { mm_alloc, vm_mmap, vm_munmap } from '../../src/kernel/mm/mmap.js';
@@ -248,7 +249,7 @@ export function final_checks(w: p2pdma_world): () => FinalReport[] {
   return () => {
     const out: FinalReport[] = [];
     // mm/kmemleak.c print_unreferenced(): the object, then its allocation backtrace.
-    for (const l of machine().slab.leaks()) out.push({ kind: 'leak', title: `kmemleak: unreferenced object ${l.what} (allocated by ${l.allocatedBy})`, details: l.allocated ? [`comm "${l.allocated.thread}", step ${l.allocated.step}`, 'backtrace:', ...[...l.allocated.stack].reverse().map((fn) => ` ${fn}`)] : [] });
+    for (const l of machine().slab.leaks()) out.push({ kind: 'leak', title: `kmemleak: unreferenced object ${l.what} (allocated by ${l.allocatedBy})`, details: l.allocated ? [`comm "${l.allocated.thread}", step ${l.allocated.step}`, 'backtrace:', ...backtrace_lines(l.allocated.stack)] : [] });
     for (const x of memremap_leftovers()) out.push({ kind: 'leak', title: `after unbind: ${x} still set up` });
     for (let bar = 0; bar < w.bars; bar++) {
       const start = BAR_BASE + bar * BAR_STRIDE;

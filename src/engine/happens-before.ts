@@ -31,26 +31,22 @@ export interface Race {
   readonly second: number;
 }
 
-/** A read not yet ordered before any write: the writes since it left what it observes as it was. */
-interface OpenRead {
-  readonly event: number;
-  readonly access: Access | undefined;
-}
-
-/** A write, with the value it changed and stored when it told them (value-views.ts), or an update. */
-interface ChangeRecord {
+/** A write, with the value it changed and stored when it told them (value-views.ts). */
+interface WriteRecord {
   readonly event: number;
   readonly stored: StoredValue | undefined;
-  readonly update: boolean;
 }
 
 interface ObjectHistory {
   lastWrite: number;
   /** The reads not yet ordered before a write (every read since the last write, unless a write preserved what it observes). */
-  readsSinceWrite: OpenRead[];
+  readsSinceWrite: number[];
   updatesSinceWrite: number[];
-  /** The writes and updates since the last write that told no value, that one included, oldest first. */
-  writes: ChangeRecord[];
+  /**
+   * The writes since the last one that changed the object in a way no read can see through: a
+   * write that told no value, or one after updates (an update changes the value as well).
+   */
+  writes: WriteRecord[];
   /** The adds since the last read or write that commute (counter-epochs.ts). */
   epoch: Epoch;
 }
@@ -60,11 +56,9 @@ interface Touch {
   readonly obj: unknown;
   readonly kind: AccessKind;
   readonly epoch: Epoch;
-  /** The access, when the event touches the object once. */
-  readonly only: Access | undefined;
   /** For a write: what it stored, if it told; and the open reads it did not order itself after. */
   readonly stored?: StoredValue | undefined;
-  readonly stillOpen?: OpenRead[];
+  readonly stillOpen?: number[];
 }
 
 interface Ordering {
@@ -100,20 +94,19 @@ export class HappensBefore {
     this.preds[i] = o.preds;
     this.conflictPreds[i] = o.conflicts;
     this.lastOfThread[e.tid] = i;
-    for (const { obj, kind, epoch, only, stored, stillOpen } of o.touches) {
+    for (const { obj, kind, epoch, stored, stillOpen } of o.touches) {
       let h = this.objects.get(obj);
       if (!h) this.objects.set(obj, (h = { lastWrite: -1, readsSinceWrite: [], updatesSinceWrite: [], writes: [], epoch: EMPTY_EPOCH }));
       h.epoch = epoch;
       if (kind === 'write') {
         h.lastWrite = i;
         h.readsSinceWrite = stillOpen ?? [];
+        if (stored && h.updatesSinceWrite.length === 0) h.writes.push({ event: i, stored });
+        else h.writes = [{ event: i, stored: undefined }];
         h.updatesSinceWrite = [];
-        if (stored) h.writes.push({ event: i, stored, update: false });
-        else h.writes = [{ event: i, stored: undefined, update: false }];
       } else if (kind === 'read') {
-        h.readsSinceWrite.push({ event: i, access: only });
+        h.readsSinceWrite.push(i);
       } else {
-        h.writes.push({ event: i, stored: undefined, update: true });
         h.updatesSinceWrite.push(i);
       }
     }
@@ -168,23 +161,25 @@ export class HappensBefore {
       const kind = accessKind === 'update' && !joined ? 'write' : accessKind;
       const stored = kind === 'write' && only ? e.stored?.[index] : undefined;
       if (!h) {
-        touches.push({ obj, kind, epoch: joined ?? EMPTY_EPOCH, only, stored });
+        touches.push({ obj, kind, epoch: joined ?? EMPTY_EPOCH, stored });
         return;
       }
       if (kind === 'read' && only?.view?.observe) {
         // After the latest write that changed what it observes (value-views.ts).
-        for (const w of lastChange(h.writes, only)) addConflict(w);
+        const w = lastChange(h.writes, only);
+        if (w >= 0) addConflict(w);
       } else if (h.lastWrite >= 0) addConflict(h.lastWrite);
-      let stillOpen: OpenRead[] | undefined;
-      if (kind === 'write') {
+      let stillOpen: number[] | undefined;
+      if (kind === 'write' && stored) {
         // Before the reads that it changes what they observe; the others stay open.
         for (const r of h.readsSinceWrite) {
-          if (r.access && preserves(stored, r.access)) (stillOpen ??= []).push(r);
-          else addConflict(r.event);
+          const read = onlyAccess(this.events[r]!.access, obj);
+          if (read && preserves(stored, read)) (stillOpen ??= []).push(r);
+          else addConflict(r);
         }
-      } else if (kind === 'update') for (const r of h.readsSinceWrite) addConflict(r.event);
+      } else if (kind !== 'read') for (const r of h.readsSinceWrite) addConflict(r);
       if (kind !== 'update') for (const u of h.updatesSinceWrite) addConflict(u);
-      touches.push({ obj, kind, epoch: joined ?? EMPTY_EPOCH, only, stored, stillOpen });
+      touches.push({ obj, kind, epoch: joined ?? EMPTY_EPOCH, stored, stillOpen });
     });
     const clock = new VectorClock();
     for (const p of preds) clock.join(this.clock[p]!);
@@ -195,20 +190,26 @@ export class HappensBefore {
 }
 
 /**
- * The latest of `changes` that changed what `read` observes (or told no value); when that is an
- * update, every update since the write before it, for updates commute with one another.
+ * The latest of `writes` that changed what `read` observes (or told no value); -1 if none did.
+ * The updates since the last write are the read's conflicts already (a read conflicts with them).
  */
-function lastChange(changes: readonly ChangeRecord[], read: Access): number[] {
-  for (let k = changes.length - 1; k >= 0; k--) {
-    const c = changes[k]!;
-    if (c.update) {
-      const out: number[] = [];
-      for (let j = k; j >= 0 && changes[j]!.update; j--) out.push(changes[j]!.event);
-      return out;
-    }
-    if (!preserves(c.stored, read)) return [c.event];
+function lastChange(writes: readonly WriteRecord[], read: Access): number {
+  for (let k = writes.length - 1; k >= 0; k--) {
+    const w = writes[k]!;
+    if (!preserves(w.stored, read)) return w.event;
   }
-  return [];
+  return -1;
+}
+
+/** The access of `footprint` to `obj` when it touches it exactly once (as forEachObject's `only`). */
+function onlyAccess(footprint: readonly Access[], obj: unknown): Access | undefined {
+  let found: Access | undefined;
+  for (const a of footprint) {
+    if (a.obj !== obj) continue;
+    if (found) return undefined;
+    found = a;
+  }
+  return found;
 }
 
 /** Whether two footprints conflict: a shared object that they touch in conflicting kinds. */

@@ -64,17 +64,21 @@ export function preserves(s: StoredValue | undefined, read: Access): boolean {
   return before !== UNREADABLE && after !== UNREADABLE && sameView(before, after);
 }
 
+/** For a write with a value view: the object's value now and what the write stores, if both can be read. */
+function storedOf(a: Access): StoredValue | undefined {
+  const view = a.view;
+  if (a.kind !== 'write' || !view?.stores) return undefined;
+  const before = attempt(() => view.value());
+  const after = attempt(() => view.stores!());
+  return before === UNREADABLE || after === UNREADABLE ? undefined : { before, after };
+}
+
 /** For each write with a value view, the object's value now and what the write stores; nothing when none. */
 export function storedValues(access: readonly Access[]): (StoredValue | undefined)[] | undefined {
   let out: (StoredValue | undefined)[] | undefined;
   for (let i = 0; i < access.length; i++) {
-    const a = access[i]!;
-    const view = a.view;
-    if (a.kind !== 'write' || !view?.stores) continue;
-    const before = attempt(() => view.value());
-    const after = attempt(() => view.stores!());
-    if (before === UNREADABLE || after === UNREADABLE) continue;
-    (out ??= new Array<StoredValue | undefined>(access.length))[i] = { before, after };
+    const s = storedOf(access[i]!);
+    if (s) (out ??= new Array<StoredValue | undefined>(access.length))[i] = s;
   }
   return out;
 }
@@ -85,11 +89,6 @@ export function storedValues(access: readonly Access[]): (StoredValue | undefine
  */
 export function commuteByValue(x: Access | undefined, y: Access | undefined): boolean {
   if (!x || !y) return false;
-  const [r, w] = x.kind === 'read' && y.kind === 'write' ? [x, y] : y.kind === 'read' && x.kind === 'write' ? [y, x] : [undefined, undefined];
-  const observe = r?.view?.observe;
-  const stores = w?.view?.stores;
-  if (!observe || !stores) return false;
-  const before = attempt(() => observe(w.view!.value()));
-  const after = attempt(() => observe(stores()));
-  return before !== UNREADABLE && after !== UNREADABLE && sameView(before, after);
+  const [r, w] = x.kind === 'read' ? [x, y] : [y, x];
+  return r.kind === 'read' && preserves(storedOf(w), r);
 }

@@ -46,7 +46,12 @@ export function alloc_free_tracks(t: Tracked): string[] {
  */
 export function track_lines(what: string, at: Site | undefined): string[] {
   if (!at) return [];
-  return [`${what} task ${at.thread} in step ${at.step}:`, ...[...at.stack].reverse().map((fn) => ` ${fn}`)];
+  return [`${what} task ${at.thread} in step ${at.step}:`, ...backtrace_lines(at.stack)];
+}
+
+/** A stack as the kernel's reports print it: one function a line, innermost first. */
+export function backtrace_lines(stack: readonly string[]): string[] {
+  return [...stack].reverse().map((fn) => ` ${fn}`);
 }
 
 /** Wraps `obj` so that every access after it is poisoned is reported; `allocated`: where (for the reports). */
