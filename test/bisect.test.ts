@@ -12,7 +12,7 @@ const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 interface BisectDoc {
   scenario: string;
   points: { point: string; trees: string[]; complete: boolean }[];
-  findings: { kind: string; title: string; introducedBy: string | null; removedBy: string | null; foundAt: string[]; unsure: string[] }[];
+  findings: { kind: string; title: string; description: string; bug?: string; introducedBy: string | null; removedBy: string | null; foundAt: string[]; unsure: string[] }[];
 }
 
 describe('zonedev bisect', () => {
@@ -24,7 +24,7 @@ describe('zonedev bisect', () => {
     expect(doc.points[0]!.point).toBe('@base');
     expect(doc.points.every((p) => p.complete)).toBe(true);
     expect(doc.findings.every((f) => f.unsure.length === 0)).toBe(true);
-    const panic = doc.findings.find((f) => f.kind === 'panic' && /struct page \(pfn 0x[0-9a-f]+\)\.pgmap, whose memmap has been removed/.test(f.title));
+    const panic = doc.findings.find((f) => f.kind === 'panic' && /struct page \(pfn 0x[0-9a-f]+\)\.pgmap, whose memmap has been removed/.test(f.description));
     expect(panic).toBeDefined();
     expect(panic!.introducedBy).toBeNull();
     expect(panic!.removedBy).toBe('memremap-fix-final-page-put-race');

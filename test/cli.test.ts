@@ -61,7 +61,8 @@ describe('zonedev check', () => {
   it('prints the numbered interleaving and the replay command', () => {
     const r = zonedev('check', 'example-lock-order');
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/hang: task hung: T0 waits for lock B; T1 waits for lock A/);
+    expect(r.out).toMatch(/\] hang: INFO: task hung\n/);
+    expect(r.out).toMatch(/\n {4}task hung: T0 waits for lock B; T1 waits for lock A\n/);
     expect(r.out).toMatch(/ 1\) T\d /);
     expect(r.out).toMatch(/replay: zonedev replay zd1-/);
   });

@@ -21,7 +21,7 @@ function zonedev(...args: string[]): { code: number; out: string; err: string } 
 }
 
 interface Doc {
-  results: { scenario: string; tree: string; findings: { kind: string; title: string; label: string; faults: number; waived?: string }[] }[];
+  results: { scenario: string; tree: string; findings: { kind: string; title: string; description: string; bug?: string; origin: string; label: string; faults: number; waived?: string }[] }[];
 }
 
 function findings(...args: string[]): Doc['results'][number]['findings'] {
@@ -39,18 +39,19 @@ const ADD_PAGES = 'WARNING: at arch/x86/mm/init_64.c add_pages: WARN_ON_ONCE(ret
 describe('triage labels', () => {
   it("add_pages()'s WARN_ON_ONCE(ret) over the failed sparse_add_section() is the kernel's own warning; the devm_kfree() WARN of the error path is not", () => {
     const fs = findings('p2pdma-add-resource-fault', '--tree', 'v6.14');
-    const byTitle = new Map(fs.map((f) => [f.title, f]));
-    expect(byTitle.get(ADD_PAGES)?.label).toBe('fault-warning');
-    const devmKfree = fs.find((f) => f.title.includes('devm_kfree'));
-    expect(devmKfree?.label).toBe('fault');
+    const byDescription = new Map(fs.map((f) => [f.description, f]));
+    expect(byDescription.get(ADD_PAGES)).toMatchObject({ label: 'fault-warning', title: 'WARNING in add_pages', bug: 'add_pages', origin: 'known' });
+    const devmKfree = fs.find((f) => f.title === 'WARNING in devm_kfree');
+    expect(devmKfree).toMatchObject({ label: 'fault', bug: 'devm_kfree-member', origin: 'known' });
     for (const f of fs) expect(f.faults).toBeGreaterThan(0);
   });
 
   it("seed 002's use-after-free is reached without a fault; v5.1's error-path leak only with one", () => {
     const fs = findings('p2pmem-alloc-vs-unbind', '--tree', 'v5.1');
-    const uaf = fs.filter((f) => f.title.startsWith('BUG: KASAN: use-after-free: read of struct pci_p2pdma.devmap_ref'));
+    const uaf = fs.filter((f) => f.description.startsWith('BUG: KASAN: use-after-free: read of struct pci_p2pdma.devmap_ref'));
     expect(uaf.length).toBe(2);
-    for (const f of uaf) expect(f).toMatchObject({ label: 'no-fault', faults: 0 });
+    // Two call paths, one inlined into the other: the kernel names pci_alloc_p2pmem for both.
+    for (const f of uaf) expect(f).toMatchObject({ label: 'no-fault', faults: 0, title: 'KASAN: use-after-free Read in pci_alloc_p2pmem', bug: 'p2pdma-freed', origin: 'known' });
     expect(fs.find((f) => f.kind === 'leak')?.label).toBe('fault');
   });
 });
@@ -64,10 +65,10 @@ describe('the text report', () => {
     const firstDetail = lines.findIndex((l) => /^\[1(\.1)?\] /.test(l));
     expect(list).toBeGreaterThan(0);
     expect(firstDetail).toBeGreaterThan(list);
-    const uafLine = lines.slice(list, firstDetail).find((l) => l.includes('use-after-free: read of struct pci_p2pdma.devmap_ref'));
-    expect(uafLine).toMatch(/\[1\]\s+kasan\s+v5\.1\s+\d+\/\d+\s+no-fault 2 paths/);
-    expect(lines.filter((l) => /^\[1\.[12]\] kasan: BUG: KASAN: use-after-free: read of struct pci_p2pdma\.devmap_ref/.test(l)).length).toBe(2);
-    expect(lines.some((l) => /\bfault-warning\s+WARNING: at arch\/x86\/mm\/init_64\.c add_pages/.test(l))).toBe(true);
+    const uafLine = lines.slice(list, firstDetail).find((l) => l.endsWith('KASAN: use-after-free Read in pci_alloc_p2pmem'));
+    expect(uafLine).toMatch(/\[1\]\s+kasan\s+v5\.1\s+\d+\/\d+\s+known\s+no-fault 2 paths/);
+    expect(lines.filter((l) => /^\[1\.[12]\] kasan: KASAN: use-after-free Read in pci_alloc_p2pmem$/.test(l)).length).toBe(2);
+    expect(lines.some((l) => /\bknown\s+fault-warning\s+WARNING in add_pages$/.test(l))).toBe(true);
   });
 });
 
@@ -78,6 +79,8 @@ describe('kernel-shaped reports', () => {
     const lines = block.split('\n').map((l) => l.trim());
     const call = lines.indexOf('Call Trace:');
     expect(lines.slice(call + 1, call + 3)).toEqual(['percpu_ref_tryget_live', 'pci_alloc_p2pmem']);
+    // KASAN's header names the out-of-line function percpu_ref_tryget_live() is inlined into.
+    expect(lines.slice(call - 2, call)).toEqual(['BUG: KASAN: use-after-free in pci_alloc_p2pmem', 'Read of struct pci_p2pdma.devmap_ref.percpu_count_ptr (in struct pci_p2pdma, allocated by devm_kmalloc) by task client']);
     const alloc = lines.findIndex((l) => /^Allocated by task driver in step \d+:$/.test(l));
     const freed = lines.findIndex((l) => /^Freed by task driver in step \d+:$/.test(l));
     expect(alloc).toBeGreaterThan(call);
@@ -103,6 +106,51 @@ describe('kernel-shaped reports', () => {
     const fs = (JSON.parse(zonedev('check', 'p2pmem-alloc-vs-unbind', '--tree', 'v5.1', '--only', 'leak', '--json').out) as { results: { findings: { details: string[] }[] }[] }).results[0]!.findings;
     expect(fs[0]!.details).toContain('backtrace:');
     expect(fs[0]!.details).toContain(' percpu_ref_init');
+  });
+
+  it("titles are syzbot's: the kind and the function the kernel's report names", () => {
+    const titles = new Set(findings('p2pmem-alloc-vs-unbind', '--tree', 'v5.1').map((f) => `${f.kind}: ${f.title}`));
+    expect(titles).toEqual(
+      new Set([
+        'kasan: KASAN: use-after-free Read in pci_alloc_p2pmem',
+        'panic: BUG: unable to handle kernel NULL pointer dereference in pci_alloc_p2pmem',
+        'panic: BUG: unable to handle kernel paging request in pci_p2pdma_map_sg',
+        'kasan: KASAN: use-after-free Read in pci_p2pdma_map_sg',
+        'leak: memory leak in percpu_ref_init',
+        // wait_for_completion() is where it sleeps, not what it was doing
+        'hang: INFO: task hung in pci_p2pdma_release',
+        'kasan: KASAN: use-after-free Read in devm_memremap_pages_release',
+        'warn: WARNING in add_pages',
+      ]),
+    );
+    const mmap = findings('p2pmem-mmap-vs-unbind', '--tree', 'v6.15').map((f) => f.title);
+    expect(mmap).toContain('WARNING in p2pmem_alloc_mmap');
+    expect(mmap).toContain('INFO: task hung in memunmap_pages');
+  });
+
+  it("a WARN's report starts with the kernel's WARNING: CPU: .. PID: .. at <file> <function> line", () => {
+    const r = zonedev('check', 'p2pdma-add-resource-fault', '--tree', 'v5.2');
+    expect(r.out).toMatch(/\n {4}WARNING: CPU: \d+ PID: \d+ Comm: driver at arch\/x86\/mm\/init_64\.c add_pages: WARN_ON_ONCE\(ret\)\n {4}Call Trace:\n {5}add_pages\n/);
+  });
+});
+
+describe('known upstream bugs', () => {
+  it('a finding in the catalogue is known, with the commits that introduced and fixed it; the chunk-owner use-after-free is new on every tree', () => {
+    const v51 = zonedev('check', 'p2pmem-alloc-vs-unbind', '--tree', 'v5.1', '--only', 'panic').out;
+    expect(v51).toContain('known (memmap-removed): ');
+    expect(v51).toContain('fixed by 50f44ee7248a ("mm/devm_memremap_pages: fix final page put race")');
+    for (const tree of ['v5.2', 'newest']) {
+      const fs = findings('p2pmem-alloc-vs-unbind', '--tree', tree, '--only', 'kasan');
+      expect([...new Set(fs.map((f) => `${f.bug} ${f.origin} ${f.label}`))]).toEqual(['chunk-owner-freed new no-fault']);
+    }
+    const newest = zonedev('check', 'p2pmem-alloc-vs-unbind', '--tree', 'newest', '--only', 'kasan').out;
+    expect(newest).toMatch(/\[1\]\s+kasan\s+newest\s+\d+\/\d+\s+new\s+no-fault\s+KASAN: use-after-free Read in pci_alloc_p2pmem/);
+    expect(newest).toContain('not fixed upstream');
+  });
+
+  it('a finding outside the catalogue is new', () => {
+    const fs = findings('example-lock-order');
+    expect(fs.map((f) => [f.bug, f.origin])).toEqual([[undefined, 'new']]);
   });
 });
 
@@ -140,6 +188,12 @@ describe('--only and --waivers', () => {
     expect(r.code).toBe(1);
     const fs = (JSON.parse(r.out) as Doc).results[0]!.findings;
     expect(fs.filter((f) => f.waived === undefined).map((f) => f.title)).toEqual([expect.stringContaining('devm_kfree')]);
+  });
+
+  it("a waiver may name a finding by its syzbot title as well as by its description", () => {
+    const file = waiverFile('* * warn: WARNING in add_pages\n* * warn: WARNING in devm_*\n');
+    const r = zonedev('check', 'p2pdma-add-resource-fault', '--tree', 'v6.14', '--waivers', file, '--json');
+    expect(r.code).toBe(0);
   });
 
   it('a waiver of another scenario or tree accepts nothing', () => {

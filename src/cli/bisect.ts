@@ -2,6 +2,7 @@
 // finding, the patch that introduced it and the patch that removed it.
 
 import type { Scenario } from '../../scenarios/scenario.js';
+import { bugKey } from '../history/known-bugs.js';
 import { SERIES } from '../history/patches.js';
 import { seriesPoints, TREES } from '../history/trees.js';
 import { applies, type ScenarioRef, UsageError } from './catalog.js';
@@ -14,12 +15,15 @@ export interface BisectPoint {
   /** The named trees that sit at this point. */
   readonly trees: readonly string[];
   readonly complete: boolean;
-  readonly findings: readonly { readonly kind: string; readonly title: string; readonly replay: string }[];
+  readonly findings: readonly { readonly kind: string; readonly title: string; readonly description: string; readonly bug?: string; readonly replay: string }[];
 }
 
 export interface BisectFinding {
   readonly kind: string;
   readonly title: string;
+  readonly description: string;
+  /** The catalogue entry (history/known-bugs.ts), if any: one bug whatever struct it names on each tree. */
+  readonly bug?: string;
   /** The first patch after which it is found (null: found from the start of the series). */
   readonly introducedBy: string | null;
   /** The first patch after which it is no longer found (null: still found at the end). */
@@ -52,13 +56,15 @@ export async function bisect(s: Scenario, ref: ScenarioRef, params: Readonly<Rec
     point: points[i]!.name,
     trees: TREES.filter((t) => t.upTo === points[i]!.upTo).map((t) => t.name),
     complete: r.complete,
-    findings: r.findings.map((f) => ({ kind: f.kind, title: f.title, replay: f.replay })),
+    findings: r.findings.map((f) => ({ kind: f.kind, title: f.title, description: f.description, ...(f.bug ? { bug: f.bug } : {}), replay: f.replay })),
   }));
-  const keys = new Map<string, { kind: string; title: string }>();
-  for (const p of bisectPoints) for (const f of p.findings) keys.set(`${f.kind}|${f.title}`, { kind: f.kind, title: f.title });
+  // One bug per catalogue entry, or else per kind and description (its title names a function,
+  // which two bugs may share).
+  const keys = new Map<string, BisectPoint['findings'][number]>();
+  for (const p of bisectPoints) for (const f of p.findings) if (!keys.has(bugKey(f))) keys.set(bugKey(f), f);
   const findings: BisectFinding[] = [];
   for (const [key, f] of keys) {
-    const present = bisectPoints.map((p) => p.findings.some((x) => `${x.kind}|${x.title}` === key));
+    const present = bisectPoints.map((p) => p.findings.some((x) => bugKey(x) === key));
     const first = present.indexOf(true);
     const afterFirst = present.indexOf(false, first);
     const unsure: ('introducedBy' | 'removedBy')[] = [];
@@ -67,6 +73,8 @@ export async function bisect(s: Scenario, ref: ScenarioRef, params: Readonly<Rec
     findings.push({
       kind: f.kind,
       title: f.title,
+      description: f.description,
+      ...(f.bug ? { bug: f.bug } : {}),
       introducedBy: first === 0 ? null : patchOf(points[first]!.upTo),
       removedBy: afterFirst < 0 ? null : patchOf(points[afterFirst]!.upTo),
       foundAt: bisectPoints.filter((_, i) => present[i]).map((p) => p.point),
@@ -94,7 +102,7 @@ export function bisectText(r: BisectResult): string {
   out.push('');
   if (r.findings.length === 0) out.push('no findings at any point');
   for (const f of r.findings) {
-    out.push(`${f.kind}: ${f.title}`);
+    out.push(`${f.kind}: ${f.title}${f.bug ? ` [${f.bug}]` : ''}`, `  ${f.description}`);
     const unsure = (which: 'introducedBy' | 'removedBy'): string => (f.unsure.includes(which) ? ' — not certain: a point where it is absent was not explored completely (marked ?)' : '');
     out.push(`  introduced by: ${f.introducedBy === null ? '(present from the start of the series)' : `${f.introducedBy}${subject(f.introducedBy)}`}${unsure('introducedBy')}`);
     out.push(`  removed by:    ${f.removedBy === null ? '(still present at the end of the series)' : `${f.removedBy}${subject(f.removedBy)}`}${unsure('removedBy')}`);

@@ -67,7 +67,14 @@ export type Job = CheckJob | PlanJob | ReplayJob;
 
 export interface FindingReport {
   readonly kind: string;
+  /** The title as syzbot forms it: "KASAN: use-after-free Read in pci_alloc_p2pmem" (report/titles.ts). */
   readonly title: string;
+  /** The model's line: what was hit, which object, who allocated it. */
+  readonly description: string;
+  /** The catalogue entry it is (history/known-bugs.ts), if any. */
+  readonly bug?: string;
+  /** known: upstream has fixed it (or removed it, or it is the kernel's intended warning); new: otherwise. */
+  readonly origin: 'known' | 'new';
   readonly thread: string;
   readonly stack: readonly string[];
   readonly count: number;

@@ -17,7 +17,10 @@ import { htmlReport } from '../report/html.js';
 import { resultsDocument } from '../report/json.js';
 import { findingDetail, findingsList, findingSummary, groupFindings, matrix } from '../report/text.js';
 import { bisect, bisectText } from './bisect.js';
-import { applies, loadScenario, oneLine, refFor, resolveParams, resolveTree, treesFor, UsageError } from './catalog.js';
+import { decodeToken } from '../engine/token.js';
+import { bugKey } from '../history/known-bugs.js';
+import { mailReport } from '../report/mail.js';
+import { applies, loadScenario, oneLine, refFor, resolveParams, resolveTree, type ScenarioRef, treesFor, UsageError } from './catalog.js';
 import { type CheckResult, type CheckSettings, isJobError, type JobOutcome } from './jobs.js';
 import { mergeShards } from './merge.js';
 import { interruptJobs, type JobSpec, runJobs } from './pool.js';
@@ -226,7 +229,7 @@ function print(results: readonly CheckResult[], treeOrder: readonly string[], o:
     // tree and call path.
     out.push(...results.map(status));
     const groups = groupFindings(results);
-    if (groups.length > 0) out.push('', ...findingsList(groups));
+    if (groups.length > 0) out.push('', ...findingsList(groups, width));
     groups.forEach((g, i) => {
       g.members.forEach((m, k) => out.push('', findingDetail(m.result, m.finding, g.members.length > 1 ? `${i + 1}.${k + 1}` : i + 1, o.fullTrace ?? false, width)));
     });
@@ -248,6 +251,57 @@ async function replayCmd(token: string, o: { json?: boolean; html?: string; stal
   const waivers = o.waivers !== undefined ? readWaivers(o.waivers) : [];
   const results = triaged(unwrap(await runJobs([{ kind: 'replay', token }], { threads: 1, stallMs: o.stall * 1000 })), o, waivers);
   return emit(results, [...TREES.map((t) => t.name), results[0]!.tree], o, 'detail') ?? statusOf(results);
+}
+
+/**
+ * `zonedev report`: the finding (from a token's replay, or bug N of a scenario's check on one
+ * tree), the bisect of its scenario, and the mail.
+ */
+async function reportCmd(arg: string, o: CheckFlags & { tree?: string | string[]; finding: number; bisect: boolean }): Promise<number> {
+  const tree = Array.isArray(o.tree) ? o.tree[0] : o.tree;
+  const pool = { threads: o.jobs, stallMs: o.stall * 1000 };
+  let result: CheckResult;
+  let ref;
+  let params: Record<string, number>;
+  if (arg.trim().startsWith('zd1-')) {
+    if (tree !== undefined) throw new UsageError('--tree goes with a scenario, not with a replay token');
+    let rec;
+    try {
+      rec = decodeToken(arg);
+    } catch (e) {
+      throw new UsageError(oneLine(e));
+    }
+    result = unwrap(await runJobs([{ kind: 'replay', token: arg }], { threads: 1, stallMs: o.stall * 1000 }))[0]!;
+    const p = rec.program as { scenario: ScenarioRef; tree: string; params: Record<string, number> };
+    ref = p.scenario;
+    params = p.params;
+  } else {
+    if (tree === undefined) throw new UsageError('report SCENARIO needs --tree (or give a replay token)');
+    ref = refFor(arg);
+    const s = await loadScenario(ref);
+    resolveTree(tree);
+    if (!applies(s, resolveTree(tree))) throw new UsageError(`scenario ${s.name} does not apply to tree ${tree}`);
+    params = resolveParams(s, parseParams(o.param));
+    result = unwrap(await runJobs([{ kind: 'check', scenario: ref, tree, params, settings: settingsOf(o) }], pool))[0]!;
+  }
+  const groups = groupFindings([result]);
+  if (groups.length === 0) {
+    process.stderr.write(`zonedev: ${result.scenario} on ${result.tree}: no findings${result.complete ? '' : ' (incomplete)'}; nothing to report\n`);
+    return result.complete ? 0 : 3;
+  }
+  const g = groups[o.finding - 1];
+  if (!g) throw new UsageError(`--finding ${o.finding}: the check found ${groups.length} bug${groups.length > 1 ? 's' : ''}`);
+  const f = g.members[0]!.finding;
+  const paramArgs = Object.entries(params).map(([k, v]) => ` --param ${k}=${v}`).join('');
+  const checkCommand = `zonedev check ${ref.kind === 'library' ? ref.name : ref.path} --tree ${result.tree}${paramArgs}`;
+  let bisected;
+  const s = await loadScenario(ref);
+  if (o.bisect && !s.treeless) {
+    const b = await bisect(s, ref, params, settingsOf(o), pool);
+    bisected = { result: b, finding: b.findings.find((x) => bugKey(x) === bugKey(f)) };
+  }
+  process.stdout.write(`${mailReport(result, f, bisected, checkCommand)}\n`);
+  return 0;
 }
 
 function list(what: string | undefined, o: { json?: boolean }): number {
@@ -362,6 +416,18 @@ async function main(argv: string[]): Promise<number> {
     const m = mergeShards(files);
     const results = triaged(m.results, o, waivers);
     code = emit(results, m.trees, o, m.mode) ?? statusOf(results);
+  });
+
+  checkOptions(
+    program
+      .command('report')
+      .description('write a mail-ready report of one finding, syzbot-style: title, trees, bisect, the kernel report, the interleaving, how to reproduce')
+      .argument('<token-or-scenario>', 'a replay token, or a scenario name or module path (with --tree)')
+      .option('--tree <name>', 'kernel tree, with a scenario')
+      .option('--finding <n>', 'which bug of the check, as numbered in its list (default: 1)', int('--finding', 1), 1)
+      .option('--no-bisect', 'do not walk the patch series (faster; no trees or patches named)'),
+  ).action(async (arg: string, o: CheckFlags & { tree?: string | string[]; finding: number; bisect: boolean }) => {
+    code = await reportCmd(arg, o);
   });
 
   program

@@ -101,7 +101,7 @@ function isObject(x: unknown): x is Record<string, unknown> {
 type Shape = Record<string, 'string' | 'number' | 'boolean' | 'object' | 'array'>;
 
 const RESULT: Shape = { scenario: 'string', tree: 'string', params: 'object', status: 'string', strategy: 'string', explored: 'number', sleepBlocked: 'number', steps: 'number', complete: 'boolean', stopReason: 'string', findings: 'array' };
-const FINDING: Shape = { kind: 'string', title: 'string', thread: 'string', stack: 'array', count: 'number', faults: 'number', label: 'string', details: 'array', replay: 'string', trace: 'array' };
+const FINDING: Shape = { kind: 'string', title: 'string', description: 'string', origin: 'string', thread: 'string', stack: 'array', count: 'number', faults: 'number', label: 'string', details: 'array', replay: 'string', trace: 'array' };
 const STEP: Shape = { index: 'number', thread: 'string', tid: 'number', label: 'string', stack: 'array', notes: 'array' };
 
 /** What a value lacks to have a shape, or undefined. */

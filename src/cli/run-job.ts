@@ -7,6 +7,8 @@ import { explorePlan } from '../engine/fault-plans.js';
 import { ModelError, type Program } from '../engine/execution.js';
 import { BadToken, decodeToken, encodeToken } from '../engine/token.js';
 import { triageLabel } from '../report/triage.js';
+import { findingTitle } from '../report/titles.js';
+import { knownBug, origin } from '../history/known-bugs.js';
 import { loadScenario, oneLine, resolveTree, type ScenarioRef, UsageError } from './catalog.js';
 import type { CheckJob, CheckResult, CheckSettings, FindingReport, JobOutcome, PlanJob, PlanJobOutcome, ReplayJob } from './jobs.js';
 
@@ -65,8 +67,7 @@ async function runPlan(job: PlanJob): Promise<PlanJobOutcome> {
 export function cellResult(cell: Pick<CheckJob, 'scenario' | 'tree' | 'params' | 'settings'>, name: string, r: ExploreResult): CheckResult {
   const s = cell.settings;
   const findings: FindingReport[] = r.findings.map((f) => ({
-    kind: f.kind,
-    title: f.title,
+    ...identify(f.kind, f.title, f.stack, f.details),
     thread: f.thread,
     stack: f.stack,
     count: f.count,
@@ -105,7 +106,7 @@ async function runReplay(job: ReplayJob): Promise<CheckResult> {
   for (const f of exec.findings) {
     if (bySite.has(f.site)) continue;
     const trace = exec.trace.filter((s) => s.index <= f.traceLength);
-    bySite.set(f.site, { kind: f.kind, title: f.title, thread: f.thread, stack: f.stack, count: 1, faults: f.faults, label: triageLabel({ ...f, trace }), details: f.details ?? [], trace, replay: job.token.trim() });
+    bySite.set(f.site, { ...identify(f.kind, f.title, f.stack, f.details ?? []), thread: f.thread, stack: f.stack, count: 1, faults: f.faults, label: triageLabel({ ...f, trace }), details: f.details ?? [], trace, replay: job.token.trim() });
   }
   const findings = [...bySite.values()];
   return {
@@ -121,6 +122,12 @@ async function runReplay(job: ReplayJob): Promise<CheckResult> {
     stopReason: 'replay',
     findings,
   };
+}
+
+/** What a finding is called and whether it is known: its syzbot-style title and catalogue entry. */
+function identify(kind: string, description: string, stack: readonly string[], details: readonly string[]): Pick<FindingReport, 'kind' | 'title' | 'description' | 'bug' | 'origin'> {
+  const bug = knownBug(kind, description);
+  return { kind, title: findingTitle(kind, description, stack, details), description, ...(bug ? { bug: bug.id } : {}), origin: origin(bug) };
 }
 
 function isRef(x: unknown): x is ScenarioRef {

@@ -6,7 +6,8 @@
 //
 //   <scenario|*> <tree|*> <kind>: <title>
 //
-// The title is matched exactly, or, when it ends in `*`, as a prefix:
+// The title (syzbot's form, or the finding's description: its report's first line) is matched
+// exactly, or, when it ends in `*`, as a prefix:
 //
 //   # the kernel's own warning when the injected failure hits sparse_add_section()
 //   * * warn: WARNING: at arch/x86/mm/init_64.c add_pages: WARN_ON_ONCE(ret)
@@ -53,7 +54,7 @@ export function parseWaivers(text: string, file: string): Waiver[] {
 }
 
 function matches(w: Waiver, r: CheckResult, f: FindingReport): boolean {
-  return (w.scenario === '*' || w.scenario === r.scenario) && (w.tree === '*' || w.tree === r.tree) && w.kind === f.kind && (w.prefix ? f.title.startsWith(w.title) : f.title === w.title);
+  return (w.scenario === '*' || w.scenario === r.scenario) && (w.tree === '*' || w.tree === r.tree) && w.kind === f.kind && [f.title, f.description].some((t) => (w.prefix ? t.startsWith(w.title) : t === w.title));
 }
 
 /** The results with each finding that a waiver accepts marked with it. */

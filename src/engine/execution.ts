@@ -432,7 +432,7 @@ export class Execution {
           break;
         case 'report':
           if (this.recordTrace) this.notes.push(`${op.kind}: ${op.title}`);
-          this.addFinding(op.kind, op.title, t, false);
+          this.addFinding(op.kind, op.title, t, false, op.details);
           break;
         case 'log':
           if (this.recordTrace) this.notes.push(op.text);

@@ -116,6 +116,8 @@ export interface ReportOp {
   readonly op: 'report';
   readonly kind: string;
   readonly title: string;
+  /** More of the report, line by line. */
+  readonly details?: readonly string[];
 }
 
 /** Appends a line to the execution's log, shown with the step that wrote it (immediate). */
@@ -287,8 +289,8 @@ export function join(tid: number): Gen<void> {
   return once({ op: 'join', tid }, nothing);
 }
 
-export function report(kind: string, title: string): Gen<void> {
-  return once({ op: 'report', kind, title }, nothing);
+export function report(kind: string, title: string, details?: readonly string[]): Gen<void> {
+  return once({ op: 'report', kind, title, ...(details?.length ? { details } : {}) }, nothing);
 }
 
 /** The running thread. */

@@ -56,6 +56,7 @@ export const SERIES: readonly Patch[] = [
   {
     id: 'p2pdma-per-resource-ref',
     subject: 'PCI/P2PDMA: Track pgmap references per resource, not globally',
+    commit: '1570175abd16',
     date: '2019-05-07',
     seed: '001',
     summary: 'One percpu_ref and completion per p2pdma_pagemap instead of one per device; allocations find it as the chunk owner.',
@@ -63,6 +64,7 @@ export const SERIES: readonly Patch[] = [
   {
     id: 'memremap-fix-final-page-put-race',
     subject: 'mm/devm_memremap_pages: Fix final page put race',
+    commit: '50f44ee7248a',
     date: '2019-05-07',
     seed: '001',
     summary: 'Adds pgmap->ops->cleanup(): devm_memremap_pages_release() waits for the last page reference before arch_remove_memory().',
@@ -87,6 +89,7 @@ export const SERIES: readonly Patch[] = [
   {
     id: 'p2pdma-rcu-pdev',
     subject: 'PCI/P2PDMA: pdev->p2pdma is RCU protected',
+    commit: 'ae21f835a5bda0ef1d00940373445693a764d89e',
     date: '~2021-06',
     consolidated: true,
     summary: 'Readers of pdev->p2pdma use rcu_dereference under rcu_read_lock; release clears it and calls synchronize_rcu().',
@@ -139,6 +142,7 @@ export const SERIES: readonly Patch[] = [
   {
     id: 'p2pdma-devm-kfree-p2p-pgmap',
     subject: 'PCI/P2PDMA: Free the p2p_pgmap, not the pgmap member, on the add_resource error path',
+    commit: '6238784e502b6a9fbeb3a6b77284b29baa4135cc',
     date: '2025-08-20',
     summary: 'pci_p2pdma_add_resource() error path devm_kfree(p2p_pgmap) instead of devm_kfree(pgmap).',
   },
@@ -158,7 +162,15 @@ export const SERIES: readonly Patch[] = [
 ];
 
 /** Patches proposed but never merged: modelled to ask "what if". */
-export const WHAT_IF: readonly Patch[] = [];
+export const WHAT_IF: readonly Patch[] = [
+  {
+    id: 'p2pdma-free-pagemap-with-pool',
+    subject: 'PCI/P2PDMA: Free the pagemaps only after the pool that hands out their references',
+    date: '2026-12-02',
+    summary:
+      "A candidate fix for the chunk-owner use-after-free (newest tree): pci_p2pdma_add_resource() kzalloc()s the pci_p2pdma_pagemap instead of devm_kzalloc(), and pci_p2pdma_release(), after its synchronize_rcu(), frees each chunk owner's pagemap (gen_pool_for_each_chunk()) before gen_pool_destroy(), so that no allocation can reach a freed chunk owner.",
+  },
+];
 
 /** Every patch id the model may ask about. */
 export const KNOWN_PATCH_IDS: ReadonlySet<string> = new Set([...SERIES, ...WHAT_IF].map((p) => p.id));

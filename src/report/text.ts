@@ -4,6 +4,8 @@
 import type { TraceStep } from '../engine/execution.js';
 import type { CheckResult, FindingReport } from '../cli/jobs.js';
 import { describeLabel } from './triage.js';
+import { reportHeader } from './titles.js';
+import { bugKey, cite, KNOWN_BUGS } from '../history/known-bugs.js';
 
 /** The cell of the matrix for one result: ok, or the kinds found. */
 export function verdict(r: CheckResult): string {
@@ -37,15 +39,16 @@ export function findingSummary(r: CheckResult, f: FindingReport): string {
 
 /** What triage says of a finding, when it is not the plain case: fault, kernel warning, waived. */
 function marks(f: FindingReport): string {
-  const m: string[] = [];
+  const m: string[] = [f.origin === 'known' ? `known${f.bug ? `: ${f.bug}` : ''}` : 'new'];
   if (f.label !== 'no-fault') m.push(describeLabel(f.label));
   if (f.waived !== undefined) m.push('waived');
   return m.length ? ` [${m.join('; ')}]` : '';
 }
 
 /**
- * One bug: the findings of one scenario with one kind and title, on any tree and through any
- * call path (the sites differ in the function that reported them).
+ * One bug: the findings of one scenario that are one catalogue entry, or else have one kind
+ * and description, on any tree and through any call path (the sites differ in the function
+ * that reported them, and so may their titles).
  */
 export interface FindingGroup {
   readonly scenario: string;
@@ -59,7 +62,7 @@ export function groupFindings(results: readonly CheckResult[]): FindingGroup[] {
   const groups = new Map<string, { scenario: string; kind: string; title: string; members: { result: CheckResult; finding: FindingReport }[] }>();
   for (const r of results) {
     for (const f of r.findings) {
-      const key = `${r.scenario}\u0000${f.kind}\u0000${f.title}`;
+      const key = `${r.scenario}\u0000${bugKey(f)}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { scenario: r.scenario, kind: f.kind, title: f.title, members: [] }));
       g.members.push({ result: r, finding: f });
@@ -73,7 +76,7 @@ export function groupFindings(results: readonly CheckResult[]): FindingGroup[] {
  * (of how many), the call paths, how it was reached, and the title last, so that the columns
  * stay aligned whatever its length.
  */
-export function findingsList(groups: readonly FindingGroup[]): string[] {
+export function findingsList(groups: readonly FindingGroup[], width?: number): string[] {
   if (groups.length === 0) return [];
   const rows = groups.map((g, i) => {
     const trees = [...new Set(g.members.map((m) => m.result.tree))];
@@ -83,15 +86,22 @@ export function findingsList(groups: readonly FindingGroup[]): string[] {
     const labels = [...new Set(g.members.map((m) => m.finding.label))];
     const waived = g.members.every((m) => m.finding.waived !== undefined);
     const flags = [labels.length === 1 ? labels[0]! : labels.join('/'), ...(paths > 1 ? [`${g.members.length} paths`] : []), ...(waived ? ['waived'] : [])].join(' ');
-    return [`[${i + 1}]`, g.kind, trees.join(','), `${reached}/${of}`, flags, g.title];
+    const first = g.members[0]!.finding;
+    return [`[${i + 1}]`, g.kind, trees.join(','), `${reached}/${of}`, first.origin, flags, g.title];
   });
   const widths = rows[0]!.slice(0, -1).map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const plural = groups.length === 1 ? 'bug' : 'bugs';
   return [
-    `${groups.length} ${plural} found: kind, trees, executions that reached it, how:`,
-    ...rows.map((r) => `  ${r.slice(0, -1).map((c, i) => c.padEnd(widths[i]!)).join('  ')}  ${r.at(-1)}`),
+    `${groups.length} ${plural} found: kind, trees, executions that reached it, known upstream or new, how:`,
+    ...rows.map((r) => fit(`  ${r.slice(0, -1).map((c, i) => c.padEnd(widths[i]!)).join('  ')}  ${r.at(-1)}`, width)),
+    "  (known: fixed or removed upstream, or the kernel's intended warning; new: not in the catalogue, or not fixed upstream)",
     "  (no-fault: reached without an injected failure; fault: only with one; fault-warning: the kernel's own warning for one)",
   ];
+}
+
+/** A line cut to `width` (a terminal's), marked with an ellipsis; whole when no width is given. */
+function fit(line: string, width?: number): string {
+  return width !== undefined && line.length > width ? `${line.slice(0, width - 1)}…` : line;
 }
 
 /** A finding in full: what, where, how often, how it was reached, the interleaving, and the replay token. */
@@ -99,6 +109,7 @@ export function findingDetail(r: CheckResult, f: FindingReport, index: number | 
   const out: string[] = [];
   out.push(`[${index}] ${f.kind}: ${f.title}`);
   out.push(`    scenario ${r.scenario}, tree ${r.tree}; ${f.thread === '(end)' ? 'at the end of the run' : `task ${f.thread}`}; ${describeLabel(f.label)}${f.waived !== undefined ? `; waived by: ${f.waived}` : ''}`);
+  out.push(...upstreamLines(f).map((l) => `    ${l}`));
   out.push(...kernelReport(f).map((l) => `    ${l}`));
   if (r.stopReason !== 'replay') out.push(`    reached by ${f.count} of ${r.explored} executions; the shortest interleaving:`);
   else out.push('    the interleaving:');
@@ -107,8 +118,19 @@ export function findingDetail(r: CheckResult, f: FindingReport, index: number | 
   return out.join('\n');
 }
 
+/** What the catalogue says of a finding: the upstream bug it is, introduced and fixed by which commits. */
+export function upstreamLines(f: Pick<FindingReport, 'bug' | 'origin'>): string[] {
+  const b = f.bug === undefined ? undefined : KNOWN_BUGS.find((x) => x.id === f.bug);
+  if (!b) return ['new: not in the catalogue of known upstream bugs'];
+  const out = [`${f.origin} (${b.id}): ${b.summary}`];
+  if (b.introducedBy) out.push(`  introduced by ${cite(b.introducedBy)}`);
+  if (b.fixedBy) out.push(`  ${b.upstream === 'removed' ? 'gone upstream with' : 'fixed by'} ${cite(b.fixedBy)}`);
+  if (b.upstream === 'unfixed') out.push('  not fixed upstream');
+  return out;
+}
+
 /** The steps a report names ("Freed by task driver in step 182:"). */
-function stepsNamed(details: readonly string[]): Set<number> {
+export function stepsNamed(details: readonly string[]): Set<number> {
   const out = new Set<number>();
   for (const d of details) {
     const m = / in step (\d+):$/.exec(d);
@@ -122,10 +144,12 @@ function stepsNamed(details: readonly string[]): Set<number> {
  * it, innermost first, then what the report adds (KASAN's "Allocated by task" and "Freed by
  * task", with their stacks and steps).
  */
-export function kernelReport(f: Pick<FindingReport, 'stack' | 'details'>): string[] {
-  const out: string[] = [];
+export function kernelReport(f: Pick<FindingReport, 'kind' | 'stack' | 'details' | 'description' | 'thread'>): string[] {
+  const out: string[] = reportHeader(f);
+  // A WARN's "WARNING: CPU: ..." line is its header; the rest of the details follow the trace.
+  const details = f.details[0] !== undefined && out[0] === f.details[0] ? f.details.slice(1) : f.details;
   if (f.stack.length > 0) out.push('Call Trace:', ...[...f.stack].reverse().map((fn) => ` ${fn}`));
-  out.push(...f.details);
+  out.push(...details);
   return out;
 }
 

@@ -267,6 +267,16 @@ export const gen_pool_destroy = frame('gen_pool_destroy', function* (pool: gen_p
 });
 
 /**
+ * gen_pool_for_each_chunk(pool, func, data) (all trees): rcu_read_lock();
+ * list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk) func(pool, chunk, data);
+ * rcu_read_unlock(). The read-side section does not sleep: neither may func.
+ */
+export const gen_pool_for_each_chunk = frame('gen_pool_for_each_chunk', function* (pool: gen_pool, func: (pool: gen_pool, chunk: gen_pool_chunk) => Gen<void>): Gen<void> {
+  for (const chunk of yield* rcu_walk_chunks(pool)) yield* func(pool, chunk);
+  yield* rcu_read_unlock();
+});
+
+/**
  * The allocator: gen_pool_alloc_algo() on v5.1, gen_pool_alloc_algo_owner() on v5.2+ (`owner`
  * undefined on v5.1, where there is no such parameter). Walks the chunks head first; skips a
  * chunk whose avail is below the (unrounded) size; finds nbits = size rounded up to the

@@ -66,7 +66,7 @@ import { Failure, frame, type Gen, read, step, write } from '../../../engine/ops
 import { panic, WARN_ON } from '../../include/asm-generic/bug.js';
 import { IS_ERR, PTR_ERR } from '../../include/linux/err.js';
 import { GFP_KERNEL } from '../../include/linux/gfp.js';
-import { gen_pool_add_virt, gen_pool_alloc, gen_pool_alloc_owner, type gen_pool, gen_pool_free, type ptr_ref } from '../../include/linux/genalloc.js';
+import { gen_pool_add_virt, gen_pool_alloc, gen_pool_alloc_owner, type gen_pool, type gen_pool_chunk, gen_pool_free, type ptr_ref } from '../../include/linux/genalloc.js';
 import { dev_pagemap, MEMORY_DEVICE_PCI_P2PDMA, type dev_pagemap_ops } from '../../include/linux/memremap.js';
 import { type page, type folio, type vm_area_struct, VM_MAYSHARE, type file } from '../../include/linux/mm_types.js';
 import { page_to_virt, PAGE_SIZE, page_to_pfn, pfn_to_page, PFN_PHYS, put_page, virt_to_page, offset_in_page } from '../../include/linux/mm.js';
@@ -77,7 +77,7 @@ import { EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../../include/uapi/errno.js'
 import { type Access } from '../../../engine/ops.js';
 import { current_task, rcu_assign_pointer, rcu_dereference_protected, RCU_INIT_POINTER, rcu_read_lock_in_step, rcu_read_unlock, rcu_read_unlock_in_step, synchronize_rcu, task_access } from '../../kernel/rcu/tree.js';
 import { complete, complete_all, completion, init_completion, wait_for_completion } from '../../kernel/sched/completion.js';
-import { gen_pool_add_owner, gen_pool_create, gen_pool_destroy, gen_pool_free_owner, gen_pool_avail, gen_pool_size, gen_pool_virt_to_phys } from '../../lib/genalloc.js';
+import { gen_pool_add_owner, gen_pool_create, gen_pool_destroy, gen_pool_for_each_chunk, gen_pool_free_owner, gen_pool_avail, gen_pool_size, gen_pool_virt_to_phys } from '../../lib/genalloc.js';
 import { percpu_ref_exit, percpu_ref_init } from '../../lib/percpu-refcount.js';
 import { patched } from '../../machine.js';
 import { alloc_free_tracks, embedMember, isPoisoned, tracked } from '../../mm/kasan.js';
@@ -573,6 +573,7 @@ export const pci_p2pdma_release = frame('pci_p2pdma_release', function* (pdev: p
     yield* step('if (!p2pdma->pool)', read(p2pdma));
     const pool = p2pdma.pool;
     if (!pool) return;
+    if (patched('p2pdma-free-pagemap-with-pool')) yield* gen_pool_for_each_chunk(pool, pci_p2pdma_free_pagemap);
     yield* gen_pool_destroy(pool);
     yield* sysfs_remove_group(dev_kobj(pdev.dev), p2pmem_group());
     return;
@@ -861,7 +862,12 @@ function* add_resource_v52(pdev: pci_dev, bar: number, size: number, offset: num
 
 /** v5.3+ era up to the newest tree: the pgmap owns its ref; the chunk owner is &pgmap->ref. */
 function* add_resource_v6(pdev: pci_dev, bar: number, size: number, offset: number): Gen<number> {
-  const p2p_pgmap = yield* devm_kzalloc(pdev.dev, 'struct pci_p2pdma_pagemap', () => new pci_p2pdma_pagemap());
+  // What-if 'p2pdma-free-pagemap-with-pool': the pagemap outlives the devres of the device,
+  // until pci_p2pdma_release() has made the pool unreachable.
+  const free_with_pool = patched('p2pdma-free-pagemap-with-pool');
+  const p2p_pgmap = free_with_pool
+    ? yield* kzalloc('struct pci_p2pdma_pagemap', 'pci_p2pdma_add_resource', () => new pci_p2pdma_pagemap(), GFP_KERNEL)
+    : yield* devm_kzalloc(pdev.dev, 'struct pci_p2pdma_pagemap', () => new pci_p2pdma_pagemap());
   if (!p2p_pgmap) return -ENOMEM;
   embed_p2p_pgmap(p2p_pgmap);
 
@@ -915,7 +921,12 @@ function* add_resource_newest(pdev: pci_dev, bar: number, size: number, offset: 
   // We checked validity of BAR prior to call to pcim_p2pdma_provider. It should never return NULL.
   if (yield* WARN_ON(!mem, `${FILE} pci_p2pdma_add_resource`, 'WARN_ON(!mem)')) return -EINVAL;
 
-  const p2p_pgmap = yield* devm_kzalloc(pdev.dev, 'struct pci_p2pdma_pagemap', () => new pci_p2pdma_pagemap());
+  // What-if 'p2pdma-free-pagemap-with-pool': the pagemap outlives the devres of the device,
+  // until pci_p2pdma_release() has made the pool unreachable.
+  const free_with_pool = patched('p2pdma-free-pagemap-with-pool');
+  const p2p_pgmap = free_with_pool
+    ? yield* kzalloc('struct pci_p2pdma_pagemap', 'pci_p2pdma_add_resource', () => new pci_p2pdma_pagemap(), GFP_KERNEL)
+    : yield* devm_kzalloc(pdev.dev, 'struct pci_p2pdma_pagemap', () => new pci_p2pdma_pagemap());
   if (!p2p_pgmap) return -ENOMEM;
   embed_p2p_pgmap(p2p_pgmap);
 
@@ -950,8 +961,21 @@ function* add_resource_newest(pdev: pci_dev, bar: number, size: number, offset: 
     }
     yield* devm_memunmap_pages(pdev.dev, pgmap);
   }
-  yield* devm_kfree(pdev.dev, p2p_pgmap);
+  if (free_with_pool) yield* kfree(p2p_pgmap);
+  else yield* devm_kfree(pdev.dev, p2p_pgmap);
   return error;
+}
+
+/**
+ * What-if 'p2pdma-free-pagemap-with-pool': pci_p2pdma_free_pagemap(pool, chunk, data), the
+ * gen_pool_for_each_chunk() callback of pci_p2pdma_release(): kfree(container_of(chunk->owner,
+ * struct pci_p2pdma_pagemap, pgmap.ref)).
+ */
+function* pci_p2pdma_free_pagemap(_pool: gen_pool, chunk: gen_pool_chunk): Gen<void> {
+  yield* step('p2p_pgmap = container_of(chunk->owner, struct pci_p2pdma_pagemap, pgmap.ref)', read(chunk.bits));
+  const owner = chunk.owner;
+  const p2p_pgmap = owner !== null && typeof owner === 'object' ? ref_container.get(owner) : undefined;
+  if (p2p_pgmap) yield* kfree(p2p_pgmap);
 }
 
 /** &pgmap->ref of a v5.3+ pgmap (memremap_pages() initialised it). */

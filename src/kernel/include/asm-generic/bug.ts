@@ -5,8 +5,8 @@
 // condition so that it can be used in `if`, as in the kernel. `where` names the check's place
 // (file and function), standing in for the kernel's file:line.
 
-import { Failure, type Gen, report } from '../../../engine/ops.js';
-import { machine } from '../../machine.js';
+import { Failure, type Gen, report, self } from '../../../engine/ops.js';
+import { machine, smp_processor_id } from '../../machine.js';
 
 export function BUG(where: string, what = ''): never {
   throw new Failure('bug', `kernel BUG at ${where}${what ? `: ${what}` : ''}`);
@@ -17,8 +17,19 @@ export function BUG_ON(condition: boolean, where: string, what = ''): void {
 }
 
 export function* WARN(condition: boolean, where: string, what: string): Gen<boolean> {
-  if (condition) yield* report('warn', `WARNING: at ${where}: ${what}`);
+  if (condition) yield* warn_printk(where, what);
   return condition;
+}
+
+/**
+ * kernel/panic.c __warn(): "WARNING: CPU: <cpu> PID: <pid> at <file:line> <function>" with the
+ * task's comm, then the backtrace (the finding's stack). The finding's description leaves the
+ * CPU and PID out, so that one WARN is one finding whichever task hits it.
+ */
+function* warn_printk(where: string, what: string): Gen<void> {
+  const cpu = yield* smp_processor_id();
+  const me = yield* self();
+  yield* report('warn', `WARNING: at ${where}: ${what}`, [`WARNING: CPU: ${cpu} PID: ${me.tid} Comm: ${me.name} at ${where}: ${what}`]);
 }
 
 export function* WARN_ON(condition: boolean, where: string, what = 'WARN_ON'): Gen<boolean> {
@@ -32,7 +43,7 @@ export function* WARN_ONCE(condition: boolean, where: string, what: string): Gen
   const m = machine();
   if (!m.warnedOnce.has(key)) {
     m.warnedOnce.add(key);
-    yield* report('warn', `WARNING: at ${where}: ${what}`);
+    yield* warn_printk(where, what);
   }
   return true;
 }

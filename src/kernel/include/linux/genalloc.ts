@@ -13,6 +13,7 @@
 //
 // Addresses are JS numbers (unsigned long / phys_addr_t); (phys_addr_t)-1 is -1.
 
+import { static_inline } from './compiler.js';
 import { type Gen, frame } from '../../../engine/ops.js';
 import { patched } from '../../machine.js';
 import * as lib from '../../lib/genalloc.js';
@@ -80,7 +81,7 @@ export interface genpool_data_align {
 // ---- the wrappers, by tree ----
 
 // v5.2+: static inline gen_pool_add_virt() { return gen_pool_add_owner(..., NULL); }
-const gen_pool_add_virt_inline = frame('gen_pool_add_virt', function* (pool: gen_pool, addr: number, phys: number, size: number, nid: number): Gen<number> {
+const gen_pool_add_virt_inline = static_inline('gen_pool_add_virt', function* (pool: gen_pool, addr: number, phys: number, size: number, nid: number): Gen<number> {
   return yield* lib.gen_pool_add_owner(pool, addr, phys, size, nid, null);
 });
 
@@ -90,18 +91,18 @@ export function gen_pool_add_virt(pool: gen_pool, addr: number, phys: number, si
 }
 
 /** static inline gen_pool_add() (all trees): gen_pool_add_virt(pool, addr, -1, size, nid). */
-export const gen_pool_add = frame('gen_pool_add', function* (pool: gen_pool, addr: number, size: number, nid: number): Gen<number> {
+export const gen_pool_add = static_inline('gen_pool_add', function* (pool: gen_pool, addr: number, size: number, nid: number): Gen<number> {
   return yield* gen_pool_add_virt(pool, addr, -1, size, nid);
 });
 
 /** v5.2+ only: static inline gen_pool_alloc_owner(pool, size, owner). */
-export const gen_pool_alloc_owner = frame('gen_pool_alloc_owner', function* (pool: gen_pool, size: number, owner: ptr_ref | null): Gen<number> {
+export const gen_pool_alloc_owner = static_inline('gen_pool_alloc_owner', function* (pool: gen_pool, size: number, owner: ptr_ref | null): Gen<number> {
   lib.requireOwners('gen_pool_alloc_owner');
   return yield* lib.gen_pool_alloc_algo_owner(pool, size, pool.algo, pool.data, owner);
 });
 
 // v5.2+: static inline gen_pool_alloc_algo() { return gen_pool_alloc_algo_owner(..., NULL); }
-const gen_pool_alloc_algo_inline = frame('gen_pool_alloc_algo', function* (pool: gen_pool, size: number, algo: genpool_algo_t, data: unknown): Gen<number> {
+const gen_pool_alloc_algo_inline = static_inline('gen_pool_alloc_algo', function* (pool: gen_pool, size: number, algo: genpool_algo_t, data: unknown): Gen<number> {
   return yield* lib.gen_pool_alloc_algo_owner(pool, size, algo, data, null);
 });
 
@@ -111,7 +112,7 @@ export function gen_pool_alloc_algo(pool: gen_pool, size: number, algo: genpool_
 }
 
 // v5.2+: static inline gen_pool_alloc() { return gen_pool_alloc_algo(pool, size, pool->algo, pool->data); }
-const gen_pool_alloc_inline = frame('gen_pool_alloc', function* (pool: gen_pool, size: number): Gen<number> {
+const gen_pool_alloc_inline = static_inline('gen_pool_alloc', function* (pool: gen_pool, size: number): Gen<number> {
   return yield* gen_pool_alloc_algo(pool, size, pool.algo, pool.data);
 });
 
@@ -121,7 +122,7 @@ export function gen_pool_alloc(pool: gen_pool, size: number): Gen<number> {
 }
 
 // v5.2+: static inline gen_pool_free() { gen_pool_free_owner(pool, addr, size, NULL); }
-const gen_pool_free_inline = frame('gen_pool_free', function* (pool: gen_pool, addr: number, size: number): Gen<void> {
+const gen_pool_free_inline = static_inline('gen_pool_free', function* (pool: gen_pool, addr: number, size: number): Gen<void> {
   yield* lib.gen_pool_free_owner(pool, addr, size, null);
 });
 

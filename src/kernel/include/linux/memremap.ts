@@ -26,6 +26,7 @@
 // The class carries the union of the fields; each tree's code uses its own. Callbacks are
 // generator functions (frame() them to see them in traces).
 
+import { static_inline } from './compiler.js';
 import { frame, type Gen, read, step } from '../../../engine/ops.js';
 import type { device } from '../../drivers/base/core.js';
 import { completion } from '../../kernel/sched/completion.js';
@@ -212,7 +213,7 @@ export function pgmap_altmap(pgmap: dev_pagemap): vmem_altmap | null {
  * put_dev_pagemap(pgmap) (include/linux/memremap.h inline, all trees):
  * if (pgmap) percpu_ref_put(pgmap->ref) (v5.x: the caller's ref; v5.3+: &pgmap->ref).
  */
-export const put_dev_pagemap = frame('put_dev_pagemap', function* (pgmap: dev_pagemap | null): Gen<void> {
+export const put_dev_pagemap = static_inline('put_dev_pagemap', function* (pgmap: dev_pagemap | null): Gen<void> {
   if (!pgmap) return;
   yield* step(patched('memremap-pgmap-owned-ref') ? 'percpu_ref_put(&pgmap->ref)' : 'percpu_ref_put(pgmap->ref)', read(pgmap));
   const ref = pgmap.ref;

@@ -21,6 +21,7 @@
 //
 // Only ZONE_DEVICE pages exist in the model; freeing any other page is a model error.
 
+import { static_inline } from './compiler.js';
 import { frame, type Gen, read, report, step, write } from '../../../engine/ops.js';
 import { block } from '../../../engine/ops.js';
 import { patched } from '../../machine.js';
@@ -103,12 +104,12 @@ export function PageReserved(p: page): boolean {
  * is_device_private_page(page): is_zone_device_page(page) &&
  * page->pgmap->type == MEMORY_DEVICE_PRIVATE. A step: reads the page, then its pgmap.
  */
-export const is_device_private_page = frame('is_device_private_page', function* (p: page): Gen<boolean> {
+export const is_device_private_page = static_inline('is_device_private_page', function* (p: page): Gen<boolean> {
   return (yield* zone_device_type(p)) === MEMORY_DEVICE_PRIVATE;
 });
 
 /** is_pci_p2pdma_page(page): is_zone_device_page(page) && type == MEMORY_DEVICE_PCI_P2PDMA. */
-export const is_pci_p2pdma_page = frame('is_pci_p2pdma_page', function* (p: page): Gen<boolean> {
+export const is_pci_p2pdma_page = static_inline('is_pci_p2pdma_page', function* (p: page): Gen<boolean> {
   return (yield* zone_device_type(p)) === MEMORY_DEVICE_PCI_P2PDMA;
 });
 
@@ -123,7 +124,7 @@ function* zone_device_type(p: page): Gen<dev_pagemap['type'] | null> {
 }
 
 /** page_mapcount(page) (order-0): atomic_read(&page->_mapcount) + 1. */
-export const page_mapcount = frame('page_mapcount', function* (p: page): Gen<number> {
+export const page_mapcount = static_inline('page_mapcount', function* (p: page): Gen<number> {
   yield* step('atomic_read(&page->_mapcount) + 1', read(mapcount_obj(p)));
   return p._mapcount.counter + 1;
 });
@@ -139,7 +140,7 @@ function zero_or_close_to_overflow(count: number): boolean {
  * get_page(page). v5.1/v5.2: compound_head; VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow
  * (page), page); page_ref_inc(page). v5.16+: folio_get(page_folio(page)).
  */
-export const get_page = frame('get_page', function* (p: page): Gen<void> {
+export const get_page = static_inline('get_page', function* (p: page): Gen<void> {
   if (patched('zone-device-folio')) {
     yield* folio_get(page_folio(p));
     return;
@@ -151,7 +152,7 @@ export const get_page = frame('get_page', function* (p: page): Gen<void> {
 });
 
 /** folio_get(folio): VM_BUG_ON_FOLIO(folio_ref_zero_or_close_to_overflow(folio)); folio_ref_inc. */
-export const folio_get = frame('folio_get', function* (f: folio): Gen<void> {
+export const folio_get = static_inline('folio_get', function* (f: folio): Gen<void> {
   const count = yield* folio_ref_count(f);
   yield* VM_BUG_ON_FOLIO(zero_or_close_to_overflow(count), f, 'include/linux/mm.h folio_get', 'folio_ref_zero_or_close_to_overflow(folio)');
   yield* folio_ref_inc(f);
@@ -160,14 +161,14 @@ export const folio_get = frame('folio_get', function* (f: folio): Gen<void> {
 // ---- put ----
 
 /** put_page_testzero(page): VM_BUG_ON_PAGE(page_ref_count(page) == 0, page); page_ref_dec_and_test. */
-export const put_page_testzero = frame('put_page_testzero', function* (p: page): Gen<boolean> {
+export const put_page_testzero = static_inline('put_page_testzero', function* (p: page): Gen<boolean> {
   const count = yield* page_ref_count(p);
   yield* VM_BUG_ON_PAGE(count === 0, p, 'include/linux/mm.h put_page_testzero', 'page_ref_count(page) == 0');
   return yield* page_ref_dec_and_test(p);
 });
 
 /** folio_put_testzero(folio): VM_BUG_ON_FOLIO(folio_ref_count(folio) == 0, folio); folio_ref_dec_and_test. */
-export const folio_put_testzero = frame('folio_put_testzero', function* (f: folio): Gen<boolean> {
+export const folio_put_testzero = static_inline('folio_put_testzero', function* (f: folio): Gen<boolean> {
   const count = yield* folio_ref_count(f);
   yield* VM_BUG_ON_FOLIO(count === 0, f, 'include/linux/mm.h folio_put_testzero', 'folio_ref_count(folio) == 0');
   return yield* folio_ref_dec_and_test(f);
@@ -179,7 +180,7 @@ export const folio_put_testzero = frame('folio_put_testzero', function* (f: foli
  * (v5.1/v5.2: PRIVATE, PUBLIC, FS_DAX; v5.3+: PRIVATE, FS_DAX); then
  * __put_devmap_managed_page(page) and true.
  */
-export const put_devmap_managed_page = frame('put_devmap_managed_page', function* (p: page): Gen<boolean> {
+export const put_devmap_managed_page = static_inline('put_devmap_managed_page', function* (p: page): Gen<boolean> {
   const key = devmap_managed_key();
   yield* step('static_branch_unlikely(&devmap_managed_key)', read(key));
   if (key.enabled === 0) return false;
@@ -201,7 +202,7 @@ export const put_devmap_managed_page = frame('put_devmap_managed_page', function
  * put_devmap_managed_page()): false unless the static key is on and the folio is ZONE_DEVICE;
  * then __put_devmap_managed_folio_refs() (FS_DAX only).
  */
-export const put_devmap_managed_folio_refs = frame('put_devmap_managed_folio_refs', function* (f: folio, refs: number): Gen<boolean> {
+export const put_devmap_managed_folio_refs = static_inline('put_devmap_managed_folio_refs', function* (f: folio, refs: number): Gen<boolean> {
   const key = devmap_managed_key();
   yield* step('static_branch_unlikely(&devmap_managed_key)', read(key));
   if (key.enabled === 0) return false;
@@ -213,7 +214,7 @@ export const put_devmap_managed_folio_refs = frame('put_devmap_managed_folio_ref
 /**
  * put_page(page) (include/linux/mm.h), per tree: see the file comment.
  */
-export const put_page = frame('put_page', function* (p: page): Gen<void> {
+export const put_page = static_inline('put_page', function* (p: page): Gen<void> {
   if (!patched('zone-device-refcount-0-private')) {
     p = compound_head(p);
     if (yield* put_devmap_managed_page(p)) return;
@@ -226,12 +227,12 @@ export const put_page = frame('put_page', function* (p: page): Gen<void> {
 });
 
 /** folio_put(folio): if (folio_put_testzero(folio)) __folio_put(folio). */
-export const folio_put = frame('folio_put', function* (f: folio): Gen<void> {
+export const folio_put = static_inline('folio_put', function* (f: folio): Gen<void> {
   if (yield* folio_put_testzero(f)) yield* __folio_put(f);
 });
 
 /** folio_put_refs(folio, refs): if (folio_ref_sub_and_test(folio, refs)) __folio_put(folio). */
-export const folio_put_refs = frame('folio_put_refs', function* (f: folio, refs: number): Gen<void> {
+export const folio_put_refs = static_inline('folio_put_refs', function* (f: folio, refs: number): Gen<void> {
   if (yield* folio_ref_sub_and_test(f, refs)) yield* __folio_put(f);
 });
 
@@ -292,14 +293,14 @@ export const release_pages = frame('release_pages', function* (pages: readonly p
 // ---- include/linux/pagemap.h ----
 
 /** lock_page(page): might_sleep(); sleeps until PG_locked is clear, then sets it. */
-export const lock_page = frame('lock_page', function* (p: page): Gen<void> {
+export const lock_page = static_inline('lock_page', function* (p: page): Gen<void> {
   yield* might_sleep('include/linux/pagemap.h');
   yield* block('lock_page(page)', `PG_locked of page 0x${page_to_pfn(p).toString(16)}`, () => isPoisoned(p) || (p.flags & PG_locked) === 0, write(p));
   p.flags |= PG_locked;
 });
 
 /** trylock_page(page). */
-export const trylock_page = frame('trylock_page', function* (p: page): Gen<boolean> {
+export const trylock_page = static_inline('trylock_page', function* (p: page): Gen<boolean> {
   yield* step('test_and_set_bit_lock(PG_locked, &page->flags)', write(p));
   if (p.flags & PG_locked) return false;
   p.flags |= PG_locked;

@@ -38,6 +38,7 @@
 // rcu_read_unlock() into the step that touches the counter (only moving the thread-local
 // nesting change next to the section's first/last shared access), so each is two steps.
 
+import { static_inline } from './compiler.js';
 import { type Access, addAndTest, addTo, frame, type Gen, read, readObserving, step, update, write, writeStoring } from '../../../engine/ops.js';
 import { panic, WARN_ON_ONCE } from '../asm-generic/bug.js';
 import { machine, patched, smp_processor_id } from '../../machine.js';
@@ -284,7 +285,7 @@ export function* __ref_is_percpu(ref: percpu_ref): Gen<boolean> {
 }
 
 /** percpu_ref_get_many(ref, nr) (include/linux/percpu-refcount.h): no zero check, no warning. */
-export const percpu_ref_get_many = frame('percpu_ref_get_many', function* (ref: percpu_ref, nr: number): Gen<void> {
+export const percpu_ref_get_many = static_inline('percpu_ref_get_many', function* (ref: percpu_ref, nr: number): Gen<void> {
   const t = yield* current_task();
   const m = yield* ref_mode(ref, t, true);
   if (m.percpu) return yield* this_cpu_add(ref, t, m, BigInt(nr), 'this_cpu_add', true);
@@ -296,7 +297,7 @@ export const percpu_ref_get_many = frame('percpu_ref_get_many', function* (ref: 
 });
 
 /** percpu_ref_get(ref) = percpu_ref_get_many(ref, 1). */
-export const percpu_ref_get = frame('percpu_ref_get', function* (ref: percpu_ref): Gen<void> {
+export const percpu_ref_get = static_inline('percpu_ref_get', function* (ref: percpu_ref): Gen<void> {
   yield* percpu_ref_get_many(ref, 1);
 });
 
@@ -305,7 +306,7 @@ export const percpu_ref_get = frame('percpu_ref_get', function* (ref: percpu_ref
  * runs in the putting thread when atomic_long_sub_and_test() reaches exactly 0 — still inside
  * the read-side section. There is no underflow check here in any tree.
  */
-export const percpu_ref_put_many = frame('percpu_ref_put_many', function* (ref: percpu_ref, nr: number): Gen<void> {
+export const percpu_ref_put_many = static_inline('percpu_ref_put_many', function* (ref: percpu_ref, nr: number): Gen<void> {
   const t = yield* current_task();
   const m = yield* ref_mode(ref, t, true);
   if (m.percpu) return yield* this_cpu_add(ref, t, m, -BigInt(nr), 'this_cpu_sub', true);
@@ -327,7 +328,7 @@ export const percpu_ref_put_many = frame('percpu_ref_put_many', function* (ref: 
 });
 
 /** percpu_ref_put(ref) = percpu_ref_put_many(ref, 1). */
-export const percpu_ref_put = frame('percpu_ref_put', function* (ref: percpu_ref): Gen<void> {
+export const percpu_ref_put = static_inline('percpu_ref_put', function* (ref: percpu_ref): Gen<void> {
   yield* percpu_ref_put_many(ref, 1);
 });
 
@@ -336,7 +337,7 @@ export const percpu_ref_put = frame('percpu_ref_put', function* (ref: percpu_ref
  * while dying: DEAD forces the atomic path only once seen); otherwise
  * atomic_long_add_unless(&count, nr, 0).
  */
-export const percpu_ref_tryget_many = frame('percpu_ref_tryget_many', function* (ref: percpu_ref, nr: number): Gen<boolean> {
+export const percpu_ref_tryget_many = static_inline('percpu_ref_tryget_many', function* (ref: percpu_ref, nr: number): Gen<boolean> {
   if (!v53_era()) throw new Error(`percpu_ref_tryget_many() does not exist in ${machine().tree.name}`);
   return yield* __tryget(ref, nr, 'atomic_long_add_unless');
 });
@@ -345,7 +346,7 @@ export const percpu_ref_tryget_many = frame('percpu_ref_tryget_many', function* 
  * percpu_ref_tryget(ref): v5.6+ = percpu_ref_tryget_many(ref, 1); v5.1/v5.2 its own body with
  * this_cpu_inc / atomic_long_inc_not_zero (the same semantics).
  */
-export const percpu_ref_tryget = frame('percpu_ref_tryget', function* (ref: percpu_ref): Gen<boolean> {
+export const percpu_ref_tryget = static_inline('percpu_ref_tryget', function* (ref: percpu_ref): Gen<boolean> {
   if (v53_era()) return yield* percpu_ref_tryget_many(ref, 1);
   return yield* __tryget(ref, 1, 'atomic_long_inc_not_zero');
 });
@@ -396,7 +397,7 @@ function* __tryget_live(ref: percpu_ref, t: rcu_task, enter: boolean, exit: bool
  * percpu_ref_tryget_live_rcu(ref) (v5.16+; the v6.x trees): the caller holds rcu_read_lock();
  * WARN_ON_ONCE(!rcu_read_lock_held()).
  */
-export const percpu_ref_tryget_live_rcu = frame('percpu_ref_tryget_live_rcu', function* (ref: percpu_ref): Gen<boolean> {
+export const percpu_ref_tryget_live_rcu = static_inline('percpu_ref_tryget_live_rcu', function* (ref: percpu_ref): Gen<boolean> {
   if (!v53_era()) throw new Error(`percpu_ref_tryget_live_rcu() does not exist in ${machine().tree.name}`);
   const t = yield* current_task();
   yield* WARN_ON_ONCE(!(yield* rcu_read_lock_held()), 'include/linux/percpu-refcount.h percpu_ref_tryget_live_rcu', 'WARN_ON_ONCE(!rcu_read_lock_held())');
@@ -409,19 +410,19 @@ export const percpu_ref_tryget_live_rcu = frame('percpu_ref_tryget_live_rcu', fu
  * rcu_read_lock_sched(). Completion of percpu_ref_kill() alone does not guarantee failure; after
  * the confirm_kill callback has run, it fails.
  */
-export const percpu_ref_tryget_live = frame('percpu_ref_tryget_live', function* (ref: percpu_ref): Gen<boolean> {
+export const percpu_ref_tryget_live = static_inline('percpu_ref_tryget_live', function* (ref: percpu_ref): Gen<boolean> {
   const t = yield* current_task();
   return yield* __tryget_live(ref, t, true, true);
 });
 
 /** percpu_ref_is_dying(ref): ref->percpu_count_ptr & __PERCPU_REF_DEAD, a plain read. */
-export const percpu_ref_is_dying = frame('percpu_ref_is_dying', function* (ref: percpu_ref): Gen<boolean> {
+export const percpu_ref_is_dying = static_inline('percpu_ref_is_dying', function* (ref: percpu_ref): Gen<boolean> {
   yield* step(`${ref.name}->percpu_count_ptr & __PERCPU_REF_DEAD`, percpu_count_ptr_read(ref, 'dead'));
   return (ref.percpu_count_ptr & __PERCPU_REF_DEAD) !== 0n;
 });
 
 /** percpu_ref_kill(ref) = percpu_ref_kill_and_confirm(ref, NULL). */
-export const percpu_ref_kill = frame('percpu_ref_kill', function* (ref: percpu_ref): Gen<void> {
+export const percpu_ref_kill = static_inline('percpu_ref_kill', function* (ref: percpu_ref): Gen<void> {
   yield* percpu_ref_kill_and_confirm(ref, null);
 });
 
@@ -429,7 +430,7 @@ export const percpu_ref_kill = frame('percpu_ref_kill', function* (ref: percpu_r
  * percpu_ref_is_zero(ref): before v5.10 an inline — not percpu and !atomic_long_read(&count),
  * no lock; v5.10+ out of line in lib/percpu-refcount.c under percpu_ref_switch_lock.
  */
-export const percpu_ref_is_zero = frame('percpu_ref_is_zero', function* (ref: percpu_ref): Gen<boolean> {
+export const percpu_ref_is_zero = static_inline('percpu_ref_is_zero', function* (ref: percpu_ref): Gen<boolean> {
   if (v53_era()) return yield* percpu_ref_is_zero_v510(ref);
   if (yield* __ref_is_percpu(ref)) return false;
   const data = deref(ref.data, 'ref->count', 'percpu_ref_is_zero');

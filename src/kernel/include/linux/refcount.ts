@@ -13,6 +13,7 @@
 // The counter is the refcount_t object itself (atomic_t refs in a C int: arithmetic wraps at 32
 // bits). Each atomic operation is one step on it.
 
+import { static_inline } from './compiler.js';
 import { frame, type Gen, read, step, write } from '../../../engine/ops.js';
 import { patched } from '../../machine.js';
 import {
@@ -58,13 +59,13 @@ function new_design(): boolean {
 }
 
 /** refcount_set(r, n): atomic_set(&r->refs, n). */
-export const refcount_set = frame('refcount_set', function* (r: refcount_t, n: number): Gen<void> {
+export const refcount_set = static_inline('refcount_set', function* (r: refcount_t, n: number): Gen<void> {
   yield* step(`refcount_set(r, ${n})`, write(r));
   r.refs = n | 0;
 });
 
 /** refcount_read(r): atomic_read(&r->refs), as unsigned int. */
-export const refcount_read = frame('refcount_read', function* (r: refcount_t): Gen<number> {
+export const refcount_read = static_inline('refcount_read', function* (r: refcount_t): Gen<number> {
   yield* step('refcount_read(r)', read(r));
   return r.refs >>> 0;
 });
@@ -98,19 +99,19 @@ function* __refcount_sub_and_test(i: number, r: refcount_t): Gen<boolean> {
 }
 
 /** refcount_add_not_zero(i, r): false if r was 0. */
-export const refcount_add_not_zero = frame('refcount_add_not_zero', function* (i: number, r: refcount_t): Gen<boolean> {
+export const refcount_add_not_zero = static_inline('refcount_add_not_zero', function* (i: number, r: refcount_t): Gen<boolean> {
   if (new_design()) return yield* __refcount_add_not_zero(i, r);
   return yield* refcount_add_not_zero_checked(i, r);
 });
 
 /** refcount_inc_not_zero(r): false if r was 0. */
-export const refcount_inc_not_zero = frame('refcount_inc_not_zero', function* (r: refcount_t): Gen<boolean> {
+export const refcount_inc_not_zero = static_inline('refcount_inc_not_zero', function* (r: refcount_t): Gen<boolean> {
   if (new_design()) return yield* __refcount_add_not_zero(1, r);
   return yield* refcount_inc_not_zero_checked(r);
 });
 
 /** refcount_add(i, r): WARNs "addition on 0; use-after-free" when r was 0. */
-export const refcount_add = frame('refcount_add', function* (i: number, r: refcount_t): Gen<void> {
+export const refcount_add = static_inline('refcount_add', function* (i: number, r: refcount_t): Gen<void> {
   if (new_design()) return yield* __refcount_add(i, r);
   yield* refcount_add_checked(i, r);
 });
@@ -119,25 +120,25 @@ export const refcount_add = frame('refcount_add', function* (i: number, r: refco
  * refcount_inc(r): v5.5+ is refcount_add(1) ("addition on 0; use-after-free"); v5.1/v5.2's
  * refcount_inc_checked says "increment on 0; use-after-free".
  */
-export const refcount_inc = frame('refcount_inc', function* (r: refcount_t): Gen<void> {
+export const refcount_inc = static_inline('refcount_inc', function* (r: refcount_t): Gen<void> {
   if (new_design()) return yield* __refcount_add(1, r);
   yield* refcount_inc_checked(r);
 });
 
 /** refcount_sub_and_test(i, r): true when the count reached 0. */
-export const refcount_sub_and_test = frame('refcount_sub_and_test', function* (i: number, r: refcount_t): Gen<boolean> {
+export const refcount_sub_and_test = static_inline('refcount_sub_and_test', function* (i: number, r: refcount_t): Gen<boolean> {
   if (new_design()) return yield* __refcount_sub_and_test(i, r);
   return yield* refcount_sub_and_test_checked(i, r);
 });
 
 /** refcount_dec_and_test(r): true when the count reached 0; WARNs "underflow; use-after-free". */
-export const refcount_dec_and_test = frame('refcount_dec_and_test', function* (r: refcount_t): Gen<boolean> {
+export const refcount_dec_and_test = static_inline('refcount_dec_and_test', function* (r: refcount_t): Gen<boolean> {
   if (new_design()) return yield* __refcount_sub_and_test(1, r);
   return yield* refcount_dec_and_test_checked(r);
 });
 
 /** refcount_dec(r): WARNs "decrement hit 0; leaking memory" when it drops the last reference. */
-export const refcount_dec = frame('refcount_dec', function* (r: refcount_t): Gen<void> {
+export const refcount_dec = static_inline('refcount_dec', function* (r: refcount_t): Gen<void> {
   if (!new_design()) return yield* refcount_dec_checked(r);
   yield* step('refcount_dec(r)', write(r));
   const old = r.refs;

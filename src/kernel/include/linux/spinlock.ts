@@ -14,6 +14,7 @@
 // one CPU (smp_processor_id() is tid mod nr_cpu_ids) without a CPU being an exclusive resource,
 // so those checks would fire on legal executions.
 
+import { static_inline } from './compiler.js';
 import { block, frame, type Gen, read, report, step, write } from '../../../engine/ops.js';
 import { machine, smp_processor_id } from '../../machine.js';
 import { current_task, preempt_disable_in_step, preempt_enable_in_step, task_access } from '../../kernel/rcu/tree.js';
@@ -85,7 +86,7 @@ function* spin_bug(lock: spinlock_t, msg: string, cpu: number, comm: string, pid
 }
 
 /** spin_lock_init(lock) (include/linux/spinlock.h → __raw_spin_lock_init): unlocked, no owner. */
-export const spin_lock_init = frame('spin_lock_init', function* (lock: spinlock_t): Gen<void> {
+export const spin_lock_init = static_inline('spin_lock_init', function* (lock: spinlock_t): Gen<void> {
   yield* step(`spin_lock_init(&${lock.name})`, write(lock));
   lock.locked = false;
   lock.owner = null;
@@ -136,46 +137,46 @@ function* __spin_unlock(how: string, lock: spinlock_t): Gen<void> {
 }
 
 /** spin_lock(lock) (include/linux/spinlock.h). */
-export const spin_lock = frame('spin_lock', function* (lock: spinlock_t): Gen<void> {
+export const spin_lock = static_inline('spin_lock', function* (lock: spinlock_t): Gen<void> {
   yield* __spin_lock('spin_lock', lock);
 });
 
 /** spin_unlock(lock) (include/linux/spinlock.h). */
-export const spin_unlock = frame('spin_unlock', function* (lock: spinlock_t): Gen<void> {
+export const spin_unlock = static_inline('spin_unlock', function* (lock: spinlock_t): Gen<void> {
   yield* __spin_unlock('spin_unlock', lock);
 });
 
 /** spin_lock_irq(lock): local_irq_disable() + spin_lock; the model counts both as atomic context. */
-export const spin_lock_irq = frame('spin_lock_irq', function* (lock: spinlock_t): Gen<void> {
+export const spin_lock_irq = static_inline('spin_lock_irq', function* (lock: spinlock_t): Gen<void> {
   yield* __spin_lock('spin_lock_irq', lock);
 });
 
-export const spin_unlock_irq = frame('spin_unlock_irq', function* (lock: spinlock_t): Gen<void> {
+export const spin_unlock_irq = static_inline('spin_unlock_irq', function* (lock: spinlock_t): Gen<void> {
   yield* __spin_unlock('spin_unlock_irq', lock);
 });
 
 /** spin_lock_irqsave(lock, flags): as spin_lock; returns the saved flags. */
-export const spin_lock_irqsave = frame('spin_lock_irqsave', function* (lock: spinlock_t): Gen<irqflags_t> {
+export const spin_lock_irqsave = static_inline('spin_lock_irqsave', function* (lock: spinlock_t): Gen<irqflags_t> {
   yield* __spin_lock('spin_lock_irqsave', lock);
   return 0;
 });
 
 /** spin_unlock_irqrestore(lock, flags): as spin_unlock. */
-export const spin_unlock_irqrestore = frame('spin_unlock_irqrestore', function* (lock: spinlock_t, _flags: irqflags_t): Gen<void> {
+export const spin_unlock_irqrestore = static_inline('spin_unlock_irqrestore', function* (lock: spinlock_t, _flags: irqflags_t): Gen<void> {
   yield* __spin_unlock('spin_unlock_irqrestore', lock);
 });
 
 /** spin_lock_bh(lock): local_bh_disable() + spin_lock. */
-export const spin_lock_bh = frame('spin_lock_bh', function* (lock: spinlock_t): Gen<void> {
+export const spin_lock_bh = static_inline('spin_lock_bh', function* (lock: spinlock_t): Gen<void> {
   yield* __spin_lock('spin_lock_bh', lock);
 });
 
-export const spin_unlock_bh = frame('spin_unlock_bh', function* (lock: spinlock_t): Gen<void> {
+export const spin_unlock_bh = static_inline('spin_unlock_bh', function* (lock: spinlock_t): Gen<void> {
   yield* __spin_unlock('spin_unlock_bh', lock);
 });
 
 /** spin_trylock(lock): takes the lock if it is free; returns 1 on success. */
-export const spin_trylock = frame('spin_trylock', function* (lock: spinlock_t): Gen<number> {
+export const spin_trylock = static_inline('spin_trylock', function* (lock: spinlock_t): Gen<number> {
   const t = yield* current_task();
   const cpu = yield* smp_processor_id();
   yield* step(`spin_trylock(&${lock.name})`, write(lock), ...task_access(t, 'preempt_disable'));
@@ -188,7 +189,7 @@ export const spin_trylock = frame('spin_trylock', function* (lock: spinlock_t): 
 });
 
 /** spin_is_locked(lock). */
-export const spin_is_locked = frame('spin_is_locked', function* (lock: spinlock_t): Gen<boolean> {
+export const spin_is_locked = static_inline('spin_is_locked', function* (lock: spinlock_t): Gen<boolean> {
   yield* step(`spin_is_locked(&${lock.name})`, read(lock));
   return lock.locked;
 });
