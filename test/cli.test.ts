@@ -155,6 +155,26 @@ describe('zonedev replay', () => {
   });
 });
 
+describe('zonedev report', () => {
+  it('from a replay token: the mail of that finding, with how to reproduce it', () => {
+    const found = JSON.parse(zonedev('check', 'example-lock-order', '--json').out) as { results: { findings: { replay: string }[] }[] };
+    const t = found.results[0]!.findings[0]!.replay;
+    const r = zonedev('report', t);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('Subject: [zonedev] INFO: task hung');
+    expect(r.out).toContain('upstream:     new: not in the catalogue of known upstream bugs');
+    expect(r.out).toContain(`  zonedev replay ${t}\n`);
+    expect(r.out).toContain('  zonedev check example-lock-order --tree -');
+  });
+
+  it('bad input: exit 2, one line', () => {
+    expectUsageError(zonedev('report', 'p2pmem-alloc-vs-unbind'), /needs --tree/);
+    expectUsageError(zonedev('report', 'hello-there', '--tree', 'v5.1'), /unknown scenario/);
+    expectUsageError(zonedev('report', 'zd1-AAAAAAAAAAAAAAAA'), /replay token/);
+    expectUsageError(zonedev('report', 'example-lock-order', '--finding', '5'), /--finding 5: the check found 1 bug/);
+  });
+});
+
 describe('bad input: exit 2, one line, no stack trace, no finding', () => {
   const token = (): string => (JSON.parse(zonedev('check', 'example-lost-update', '--json').out) as { results: { findings: { replay: string }[] }[] }).results[0]!.findings[0]!.replay;
 

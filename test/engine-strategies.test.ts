@@ -35,9 +35,38 @@ describe('faults under the sampling strategies', () => {
 
   it('fail one fault point per execution, each of them sometimes, and sometimes none', () => {
     for (const strategy of ['random', 'pct'] as const) {
-      const r = explore(tenFaultPoints, { strategy, seed: 5, maxFaults: 3, maxExecutions: 400, collectOutcomes: true });
+      const r = explore(tenFaultPoints, { strategy, seed: 5, maxFaults: 3, maxExecutions: 2000, collectOutcomes: true });
       // Not a fault at every point with probability 1/2: never two in one execution.
       expect(r.outcomes).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'none'].sort());
+    }
+  });
+
+  it('inject a fault in about the --fault-rate share of executions (default 0.1), none at rate 0', () => {
+    const faulted: Program = {
+      setup: () => ({
+        threads: [
+          {
+            name: 'T',
+            *body(): Gen<void> {
+              let failed = false;
+              for (let i = 0; i < 10; i++) if (yield* fault(`point ${i}`)) failed = true;
+              if (failed) yield* report('warn', 'a fault was injected');
+            },
+          },
+        ],
+      }),
+    };
+    for (const strategy of ['random', 'pct'] as const) {
+      const count = (faultRate?: number): number => {
+        const r = explore(faulted, { strategy, seed: 3, maxFaults: 3, maxExecutions: 2000, ...(faultRate !== undefined ? { faultRate } : {}) });
+        return r.findings[0]?.count ?? 0;
+      };
+      expect(count(0)).toBe(0);
+      // A drawn point past the last one known fails nothing, so the share is a little below the rate.
+      const rare = count();
+      expect(rare).toBeGreaterThan(100);
+      expect(rare).toBeLessThan(260);
+      expect(count(1)).toBeGreaterThan(1500);
     }
   });
 

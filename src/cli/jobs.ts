@@ -19,6 +19,7 @@ export interface CheckSettings {
   readonly deadline?: number;
   readonly seed: number;
   readonly pctDepth: number;
+  readonly faultRate?: number;
   readonly preemptionBound?: number;
 }
 

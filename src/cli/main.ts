@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SCENARIOS } from '../../scenarios/index.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { STRATEGIES, type StrategyName } from '../engine/explore.js';
+import { DEFAULT_FAULT_RATE } from '../engine/strategies/fault-target.js';
 import { EXAMPLES } from '../examples/scenarios.js';
 import { SERIES, WHAT_IF } from '../history/patches.js';
 import { seriesPoints, TREES } from '../history/trees.js';
@@ -33,6 +34,11 @@ const int = (name: string, min: number) => (v: string): number => {
   return n;
 };
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const rate = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
+  return n;
+};
 
 interface CheckFlags {
   tree: string[];
@@ -43,6 +49,7 @@ interface CheckFlags {
   timeLimit?: number;
   seed: number;
   pctDepth: number;
+  faultRate?: number;
   preemptionBound?: number;
   param: string[];
   json?: boolean;
@@ -86,6 +93,7 @@ function settingsOf(o: CheckFlags): CheckSettings {
     timeLimitMs: o.timeLimit === undefined ? undefined : o.timeLimit * 1000,
     seed: o.seed,
     pctDepth: o.pctDepth,
+    ...(o.faultRate !== undefined ? { faultRate: o.faultRate } : {}),
     preemptionBound: o.preemptionBound,
   };
 }
@@ -276,13 +284,14 @@ async function reportCmd(arg: string, o: CheckFlags & { tree?: string | string[]
     ref = p.scenario;
     params = p.params;
   } else {
-    if (tree === undefined) throw new UsageError('report SCENARIO needs --tree (or give a replay token)');
     ref = refFor(arg);
     const s = await loadScenario(ref);
-    resolveTree(tree);
-    if (!applies(s, resolveTree(tree))) throw new UsageError(`scenario ${s.name} does not apply to tree ${tree}`);
+    // A scenario without a kernel runs on the tree '-'.
+    const cell = s.treeless ? '-' : tree;
+    if (cell === undefined) throw new UsageError('report SCENARIO needs --tree (or give a replay token)');
+    if (!s.treeless && !applies(s, resolveTree(cell))) throw new UsageError(`scenario ${s.name} does not apply to tree ${cell}`);
     params = resolveParams(s, parseParams(o.param));
-    result = unwrap(await runJobs([{ kind: 'check', scenario: ref, tree, params, settings: settingsOf(o) }], pool))[0]!;
+    result = unwrap(await runJobs([{ kind: 'check', scenario: ref, tree: cell, params, settings: settingsOf(o) }], pool))[0]!;
   }
   const groups = groupFindings([result]);
   if (groups.length === 0) {
@@ -345,10 +354,11 @@ async function main(argv: string[]): Promise<number> {
       .addOption(new Option('--strategy <name>', 'exploration strategy').choices(STRATEGIES).default('dpor'))
       .option('--max-faults <n>', 'injected failures per execution at most', int('--max-faults', 0), 1)
       .option('--max-executions <n>', 'stop after this many executions', int('--max-executions', 1))
-      .option('--max-steps <n>', 'steps per execution before it counts as a livelock', int('--max-steps', 1), 10_000)
+      .option('--max-steps <n>', 'steps per execution; one that reaches it is truncated (a livelock, or a bound too small) and the run incomplete', int('--max-steps', 1), 10_000)
       .option('--time-limit <s>', 'stop each scenario after this many seconds', int('--time-limit', 1))
       .option('--seed <n>', 'seed for random and pct', int('--seed', 0), 1)
       .option('--pct-depth <d>', 'bug depth for pct', int('--pct-depth', 1), 3)
+      .option('--fault-rate <p>', `random, pct: the share of executions that inject a failure, 0 to 1 (default: ${DEFAULT_FAULT_RATE})`, rate('--fault-rate'))
       .option('--preemption-bound <n>', 'at most this many preemptions per execution', int('--preemption-bound', 0))
       .option('--param <name=value>', 'scenario size parameter (repeatable)', collect, [])
       .option('--jobs <n>', "worker threads (default: the machine's cores)", int('--jobs', 1))
@@ -399,7 +409,8 @@ async function main(argv: string[]): Promise<number> {
     const params = resolveParams(s, parseParams(o.param));
     const result = await bisect(s, ref, params, settingsOf(o), { threads: o.jobs, stallMs: o.stall * 1000 });
     process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : `${bisectText(result)}\n`);
-    code = 0;
+    // As check: 1 when some point has a finding, 3 when none has and some point is incomplete.
+    code = result.findings.length > 0 ? 1 : result.points.every((p) => p.complete) ? 0 : 3;
   });
 
   triageOptions(

@@ -43,6 +43,7 @@ function exploreOptions(s: CheckSettings, heartbeat: Int32Array): ExploreOptions
     timeLimitMs: s.deadline !== undefined ? Math.max(1, s.deadline - Date.now()) : s.timeLimitMs,
     seed: s.seed,
     pctDepth: s.pctDepth,
+    ...(s.faultRate !== undefined ? { faultRate: s.faultRate } : {}),
     preemptionBound: s.preemptionBound,
     heartbeat: () => {
       Atomics.add(heartbeat, 0, 1);

@@ -236,7 +236,7 @@ export class Execution {
     this.options.heartbeat?.();
     if (this.status !== 'running') return;
     if (this.events.length >= this.options.maxSteps) {
-      this.addFinding('livelock', `no end after ${this.options.maxSteps} steps`, t, true);
+      this.addFinding('livelock', `execution truncated: no end after ${this.options.maxSteps} steps (a livelock, or a step bound too small)`, t, true);
       this.status = 'livelock';
       return;
     }

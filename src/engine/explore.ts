@@ -38,6 +38,8 @@ export interface ExploreOptions {
   readonly seed?: number;
   /** PCT's bug depth d (default 3). */
   readonly pctDepth?: number;
+  /** random, pct: the share of executions that inject a fault (strategies/fault-target.ts). */
+  readonly faultRate?: number;
   /** At most this many preemptions (switches away from a thread that could go on); default none. */
   readonly preemptionBound?: number;
   /** Called on every step (default none). */
@@ -80,10 +82,10 @@ export function schedulerFor(strategy: StrategyName, options: ExploreOptions): S
       s = new SourceDpor();
       break;
     case 'random':
-      s = new RandomWalk(new Prng(options.seed ?? 1));
+      s = new RandomWalk(new Prng(options.seed ?? 1), options.faultRate);
       break;
     case 'pct':
-      s = new Pct(new Prng(options.seed ?? 1), options.pctDepth ?? 3);
+      s = new Pct(new Prng(options.seed ?? 1), options.pctDepth ?? 3, options.faultRate);
       break;
   }
   return options.preemptionBound === undefined ? s : new PreemptionBound(s, options.preemptionBound);

@@ -24,8 +24,9 @@ export class Pct implements Scheduler {
   constructor(
     private readonly rng: Prng,
     private readonly depth: number,
+    faultRate?: number,
   ) {
-    this.faults = new FaultTarget(rng);
+    this.faults = new FaultTarget(rng, faultRate);
   }
 
   newExecution(): boolean {

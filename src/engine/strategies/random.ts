@@ -13,8 +13,11 @@ export class RandomWalk implements Scheduler {
 
   private readonly faults: FaultTarget;
 
-  constructor(private readonly rng: Prng) {
-    this.faults = new FaultTarget(rng);
+  constructor(
+    private readonly rng: Prng,
+    faultRate?: number,
+  ) {
+    this.faults = new FaultTarget(rng, faultRate);
   }
 
   newExecution(): boolean {
