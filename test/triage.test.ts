@@ -180,6 +180,9 @@ describe('--only and --waivers', () => {
     const page = readFileSync(html, 'utf8');
     expect(page).toContain("the kernel's own warning for an injected failure; <b>waived</b>");
     expect(page).toContain('reached only with an injected failure</p>');
+    // what the catalogue says and the kernel's report
+    expect(page).toContain('fixed by 6238784e502b (&quot;PCI/P2PDMA: Fix incorrect pointer usage in devm_kfree() call&quot;)');
+    expect(page).toContain('WARNING: CPU: ');
   });
 
   it('a finding no waiver accepts makes the exit status 1', () => {

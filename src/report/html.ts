@@ -3,7 +3,7 @@
 
 import type { CheckResult } from '../cli/jobs.js';
 import type { TraceStep } from '../engine/execution.js';
-import { verdict } from './text.js';
+import { kernelReport, upstreamLines, verdict } from './text.js';
 import { describeLabel } from './triage.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -35,6 +35,8 @@ code{word-break:break-all}</style></head><body>`);
       parts.push(`<h3>[${i + 1}] ${esc(f.kind)}: ${esc(f.title)}</h3>`);
       parts.push(`<p>in ${esc(f.thread)} <span class="stack">${esc(f.stack.join(' > '))}</span>; reached by ${f.count} of ${r.explored} executions</p>`);
       parts.push(`<p class="triage">${esc(describeLabel(f.label))}${f.waived !== undefined ? `; <b>waived</b> by <code>${esc(f.waived)}</code>` : ''}</p>`);
+      parts.push(`<pre class="upstream">${esc(upstreamLines(f).join('\n'))}</pre>`);
+      parts.push(`<pre class="report">${esc(kernelReport(f).join('\n'))}</pre>`);
       parts.push(traceTable(f.trace));
       parts.push(`<p>replay: <code>zonedev replay ${esc(f.replay)}</code></p>`);
     });
