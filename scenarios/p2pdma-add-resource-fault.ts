@@ -4,6 +4,7 @@
 // v5.1 a failed gen_pool_add_virt() frees the pgmap while devm_memremap_pages_release() stays
 // registered and runs on it at unbind.
 
+import { percpu_ref_hung_task_lines } from '../src/kernel/lib/percpu-refcount.js';
 import type { Scenario } from './scenario.js';
 import { build_world, driver_actor, final_checks, outcome } from './support/p2pdma.js';
 
@@ -17,7 +18,7 @@ export const p2pdmaAddResourceFault: Scenario = {
     return {
       setup() {
         const w = build_world(tree, 1, params.pages!);
-        return { threads: [driver_actor(w)], finalChecks: final_checks(w), outcome: outcome(w) };
+        return { threads: [driver_actor(w)], finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w) };
       },
     };
   },

@@ -4,6 +4,7 @@
 // pci_p2pdma_map_sg() touches a struct page that no longer exists. Seed 001 (v5.2) makes the
 // release wait for the pgmap reference first.
 
+import { percpu_ref_hung_task_lines } from '../src/kernel/lib/percpu-refcount.js';
 import type { Scenario } from './scenario.js';
 import { build_world, client_actor, driver_actor, final_checks, outcome } from './support/p2pdma.js';
 import { PAGE_SIZE } from '../src/kernel/mm/memory_hotplug.js';
@@ -21,7 +22,7 @@ export const p2pmemAllocVsUnbind: Scenario = {
         const w = build_world(tree, 1, params.pages!);
         const threads = [driver_actor(w)];
         for (let i = 0; i < params.clients!; i++) threads.push(client_actor(w, params.clients! > 1 ? `client${i}` : 'client', 1, PAGE_SIZE));
-        return { threads, finalChecks: final_checks(w), outcome: outcome(w) };
+        return { threads, finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w) };
       },
     };
   },

@@ -4,6 +4,7 @@
 // both fixed by "PCI/P2PDMA: finish RCU conversion of pdev->p2pdma" (2021), which reads it
 // under RCU with NULL checks.
 
+import { percpu_ref_hung_task_lines } from '../src/kernel/lib/percpu-refcount.js';
 import type { Scenario } from './scenario.js';
 import { build_world, driver_actor, final_checks, outcome, sysfs_reader_actor } from './support/p2pdma.js';
 
@@ -17,7 +18,7 @@ export const p2pmemSysfsReadVsUnbind: Scenario = {
     return {
       setup() {
         const w = build_world(tree, 1, params.pages!);
-        return { threads: [driver_actor(w), sysfs_reader_actor(w, ['size'])], finalChecks: final_checks(w), outcome: outcome(w) };
+        return { threads: [driver_actor(w), sysfs_reader_actor(w, ['size'])], finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w) };
       },
     };
   },

@@ -134,6 +134,15 @@ describe('kernel-shaped reports', () => {
   });
 });
 
+describe('hung tasks', () => {
+  it('the report says what keeps the completion from being completed: the ref still held, or never killed', () => {
+    const mmap = zonedev('check', 'p2pmem-mmap-vs-unbind', '--tree', 'v6.15', '--only', 'hang').out;
+    expect(mmap).toContain('\n    pgmap->ref is killed; 1 reference still held, so its release() has not run\n');
+    const v51 = zonedev('check', 'p2pdma-add-resource-fault', '--tree', 'v5.1', '--only', 'hang').out;
+    expect(v51).toContain('\n    p2pdma->devmap_ref has not been killed: its release() cannot run before percpu_ref_kill() and the last put\n');
+  });
+});
+
 describe('known upstream bugs', () => {
   it('a finding in the catalogue is known, with the commits that introduced and fixed it; the chunk-owner use-after-free is new on every tree', () => {
     const v51 = zonedev('check', 'p2pmem-alloc-vs-unbind', '--tree', 'v5.1', '--only', 'panic').out;

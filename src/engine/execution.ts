@@ -26,6 +26,8 @@ export interface World {
   readonly finalChecks?: () => readonly FinalReport[];
   /** A summary of the final state, used to compare the outcomes that strategies reach. */
   readonly outcome?: () => string;
+  /** What the program can say of a deadlock, read when every thread left is blocked (lines of its report). */
+  readonly hangDetails?: () => readonly string[];
 }
 
 /** A model: something that can build a fresh world for every execution. */
@@ -291,7 +293,10 @@ export class Execution {
         fatal: true,
         // The other blocked threads (the first one's stack is the finding's), with what each
         // waits for and where, innermost first.
-        details: blocked.slice(1).flatMap((b) => [`${b.name} waits for ${b.waitsFor}:`, ...[...b.stack].reverse().map((fn) => ` ${fn}`)]),
+        details: [
+          ...blocked.slice(1).flatMap((b) => [`${b.name} waits for ${b.waitsFor}:`, ...[...b.stack].reverse().map((fn) => ` ${fn}`)]),
+          ...guard('hang details', () => this.world.hangDetails?.() ?? []),
+        ],
       });
       this.status = 'hang';
       return;

@@ -128,6 +128,7 @@ export const percpu_ref_init = frame('percpu_ref_init', function* (ref: percpu_r
     return -ENOMEM;
   }
   const addr = alloc_percpu_counters(ref, yield* current_site());
+  machine().global('percpu_refs', (): percpu_ref[] => []).push(ref);
   let data: percpu_ref_data;
   if (v53_era()) {
     const d = yield* kzalloc('struct percpu_ref_data', 'percpu_ref_init', () => new percpu_ref_data(), gfp);
@@ -452,3 +453,31 @@ export const percpu_ref_resurrect = frame('percpu_ref_resurrect', function* (ref
   yield* spin_unlock_irqrestore(lock, flags);
 });
 
+
+/**
+ * For a hung task's report: the percpu_refs not released — never killed, or killed with
+ * references nobody has put — so that their release() (which completes what an unbind
+ * waits for) has not run. The kernel's hung-task report prints only the blocked task; this is what a
+ * developer reads from the refs next (in a crash dump, `percpu_ref` with `data->count`).
+ */
+export function percpu_ref_hung_task_lines(): string[] {
+  const refs = machine().global('percpu_refs', (): percpu_ref[] => []);
+  const out: string[] = [];
+  for (const ref of refs) {
+    const data = ref.data;
+    const dead = (ref.percpu_count_ptr & __PERCPU_REF_DEAD) !== 0n;
+    if (isPoisoned(ref) || !data || isPoisoned(data)) continue;
+    if (!dead) {
+      out.push(`${ref.name} has not been killed: its release() cannot run before percpu_ref_kill() and the last put`);
+      continue;
+    }
+    const atomic = (ref.percpu_count_ptr & __PERCPU_REF_ATOMIC) !== 0n;
+    if (!atomic) {
+      out.push(`${ref.name} is killed but still in per-CPU mode: the switch to atomic mode has not completed`);
+      continue;
+    }
+    const n = data.count.counter;
+    if (n > 0n) out.push(`${ref.name} is killed; ${n} reference${n === 1n ? '' : 's'} still held, so its release() has not run`);
+  }
+  return out;
+}
