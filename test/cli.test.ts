@@ -155,6 +155,26 @@ describe('zonedev replay', () => {
   });
 });
 
+describe('the live status on a terminal', () => {
+  it('one line per running job: executions, cut short, rate, findings so far, elapsed; cut to the width', async () => {
+    const { liveLines } = await import('../src/cli/live.js');
+    const jobs = [
+      { label: 'scenario p2pmem-mmap-vs-unbind on v6.14', since: 0, explored: 500, cutShort: 20, findings: 2 },
+      { label: 'scenario p2pmem-alloc-vs-unbind on v5.1 (a plan of 1 fault)', since: 5000, explored: 30, cutShort: 0, findings: 1 },
+    ];
+    expect(liveLines(jobs, 10_000, 200)).toEqual([
+      '  p2pmem-mmap-vs-unbind on v6.14: 500 executions (+20 cut short), 50/s, 2 found, 10s',
+      '  p2pmem-alloc-vs-unbind on v5.1 (a plan of 1 fault): 30 executions, 6/s, 1 found, 5s',
+    ]);
+    for (const l of liveLines(jobs, 10_000, 40)) expect(l.length).toBeLessThanOrEqual(40);
+  });
+
+  it('a pipe gets no status lines and no escape codes', () => {
+    const r = zonedev('check', 'example-lock-order');
+    expect(r.err).not.toContain('\x1b');
+  });
+});
+
 describe('zonedev report', () => {
   it('from a replay token: the mail of that finding, with how to reproduce it', () => {
     const found = JSON.parse(zonedev('check', 'example-lock-order', '--json').out) as { results: { findings: { replay: string }[] }[] };

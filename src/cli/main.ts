@@ -24,7 +24,8 @@ import { mailReport } from '../report/mail.js';
 import { applies, loadScenario, oneLine, refFor, resolveParams, resolveTree, type ScenarioRef, treesFor, UsageError } from './catalog.js';
 import { type CheckResult, type CheckSettings, isJobError, type JobOutcome } from './jobs.js';
 import { mergeShards } from './merge.js';
-import { interruptJobs, type JobSpec, runJobs } from './pool.js';
+import { interruptJobs, type JobSpec, runJobs, runningJobs } from './pool.js';
+import { LiveStatus } from './live.js';
 import { parseShard, selectShard, type Shard, shardHeader, type ShardHeader, shardLine } from './shard.js';
 import { applyWaivers, onlyKinds, readWaivers, type Waiver } from './waivers.js';
 
@@ -167,12 +168,18 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
   // Progress on a terminal, or with --progress (a CI log): each scenario and tree as it
   // finishes (the whole run can be long).
   const started = Date.now();
+  // On a terminal, a line per running job, updated every second (live.ts).
+  const live = process.stderr.isTTY ? new LiveStatus(process.stderr, runningJobs) : undefined;
+  const say = (line: string): void => {
+    if (live) live.log(line);
+    else process.stderr.write(`${line}\n`);
+  };
   const progress = process.stderr.isTTY || o.progress
     ? (i: number, r: JobOutcome): void => {
         const spec = share[i]!;
         const name = spec.kind === 'check' ? `${spec.scenario.kind === 'library' ? spec.scenario.name : spec.scenario.path}${spec.tree === '-' ? '' : ` on ${spec.tree}`}` : 'replay';
         const what = isJobError(r) ? 'error' : `${r.findings.length ? [...new Set(r.findings.map((f) => f.kind))].join(',') : 'ok'}, ${r.explored} executions`;
-        process.stderr.write(`[${Math.round((Date.now() - started) / 1000)}s] ${name}: ${what}\n`);
+        say(`[${Math.round((Date.now() - started) / 1000)}s] ${name}: ${what}`);
       }
     : undefined;
   // Ctrl-C: the jobs stop after their current execution and what they found is printed (exit
@@ -181,7 +188,7 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
   const onInterrupt = (): void => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    process.stderr.write('zonedev: interrupted; printing what was found so far (Ctrl-C again to quit)\n');
+    say('zonedev: interrupted; printing what was found so far (Ctrl-C again to quit)');
     interruptJobs();
   };
   process.on('SIGINT', onInterrupt);
@@ -189,6 +196,7 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
   try {
     results = share.length > 0 ? unwrap(await runJobs(share, { threads: o.jobs, stallMs: o.stall * 1000 }, progress)) : [];
   } finally {
+    live?.stop();
     process.off('SIGINT', onInterrupt);
   }
   const treeOrder = [...TREES.map((t) => t.name), ...o.tree, '-'];

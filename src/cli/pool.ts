@@ -27,6 +27,15 @@ export function interruptJobs(): void {
   for (const heartbeat of interruption.running) Atomics.store(heartbeat, 2, 1);
 }
 
+export interface RunningJob {
+  readonly label: string;
+  /** When a worker started it (Date.now()). */
+  readonly since: number;
+  readonly explored: number;
+  readonly cutShort: number;
+  readonly findings: number;
+}
+
 export interface PoolOptions {
   /** A job whose model takes no step for this long is stuck (default 20 s). */
   readonly stallMs?: number;
@@ -121,8 +130,11 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec,
 }
 
 async function watched(pool: Piscina, spec: AnySpec, stallMs: number, transfer?: MessagePort): Promise<JobOutcome | PlanJobOutcome> {
-  // [0]: steps taken by the model; [1]: set when a worker picks the job up; [2]: set to stop it.
-  const heartbeat = new Int32Array(new SharedArrayBuffer(12));
+  // [0]: steps taken by the model; [1]: set when a worker picks the job up; [2]: set to stop it;
+  // [3..5]: executions, executions cut short, findings so far (for the live status).
+  const heartbeat = new Int32Array(new SharedArrayBuffer(24));
+  const status = { label: spec.kind === 'plan' && spec.plan.length > 0 ? `${describe(spec)} (a plan of ${spec.plan.length} fault${spec.plan.length > 1 ? 's' : ''})` : describe(spec), heartbeat, since: 0 };
+  running.add(status);
   if (interruption.requested) Atomics.store(heartbeat, 2, 1);
   interruption.running.add(heartbeat);
   const job = { ...spec, heartbeat } as Job;
@@ -132,6 +144,7 @@ async function watched(pool: Piscina, spec: AnySpec, stallMs: number, transfer?:
   const watch = setInterval(() => {
     if (Atomics.load(heartbeat, 1) === 0) return; // still queued
     const now = Date.now();
+    if (status.since === 0) status.since = now;
     const v = Atomics.load(heartbeat, 0);
     if (lastChange < 0 || v !== last) {
       last = v;
@@ -149,7 +162,15 @@ async function watched(pool: Piscina, spec: AnySpec, stallMs: number, transfer?:
   } finally {
     clearInterval(watch);
     interruption.running.delete(heartbeat);
+    running.delete(status);
   }
+}
+
+/** The jobs a worker is running now, for the live status (live.ts). */
+const running = new Set<{ readonly label: string; readonly heartbeat: Int32Array; since: number }>();
+
+export function runningJobs(): RunningJob[] {
+  return [...running].filter((j) => j.since > 0).map((j) => ({ label: j.label, since: j.since, explored: Atomics.load(j.heartbeat, 3), cutShort: Atomics.load(j.heartbeat, 4), findings: Atomics.load(j.heartbeat, 5) }));
 }
 
 function describe(spec: AnySpec): string {

@@ -49,6 +49,11 @@ function exploreOptions(s: CheckSettings, heartbeat: Int32Array): ExploreOptions
       Atomics.add(heartbeat, 0, 1);
     },
     interrupted: () => Atomics.load(heartbeat, 2) === 1,
+    progress: (explored, cutShort, findings) => {
+      Atomics.store(heartbeat, 3, explored);
+      Atomics.store(heartbeat, 4, cutShort);
+      Atomics.store(heartbeat, 5, findings);
+    },
   };
 }
 

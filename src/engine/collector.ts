@@ -71,6 +71,11 @@ export class Collector {
     }
   }
 
+  /** How many findings (sites) so far. */
+  get sites(): number {
+    return this.bySite.size;
+  }
+
   findings(): Finding[] {
     return [...this.bySite.values()].map(({ f, count, trace, decisions }) => ({
       kind: f.kind,

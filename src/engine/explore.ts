@@ -44,6 +44,8 @@ export interface ExploreOptions {
   readonly preemptionBound?: number;
   /** Called on every step (default none). */
   readonly heartbeat?: () => void;
+  /** Told after each execution: executions, executions cut short, findings so far. */
+  readonly progress?: (explored: number, cutShort: number, findings: number) => void;
   /** Keep the set of final-state summaries reached, for comparing strategies (default false). */
   readonly collectOutcomes?: boolean;
   /** The clock used for the time limit (default Date.now). */
@@ -135,6 +137,7 @@ export function exploreWith(program: Program, options: ExploreOptions, scheduler
       declined++;
       collector.steps += exec.events.length;
     }
+    options.progress?.(collector.explored, collector.sleepBlocked, collector.sites);
     const counted = (scheduler.exhaustive ? collector.explored + collector.sleepBlocked : collector.explored) + declined;
     if (counted >= maxExecutions) {
       // An exhaustive strategy that has just run its last execution is done all the same.
