@@ -161,7 +161,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     kind: 'kasan',
     match: /^BUG: KASAN: use-after-free: read of struct (p2pdma_pagemap\.ref|pci_p2pdma_pagemap\.pgmap\.ref)\.percpu_count_ptr/,
     summary:
-      "the pool's chunk owner is the percpu_ref inside the pagemap; the pagemap's devres is freed at unbind before pci_p2pdma_release() removes the chunk, so pci_alloc_p2pmem() takes a chunk whose owner was freed and calls percpu_ref_tryget_live() on it",
+      "the pool's chunk owner is the percpu_ref inside the pagemap; the pagemap's devres is freed at unbind before pci_p2pdma_release() removes the chunk, so pci_alloc_p2pmem() takes a chunk whose owner was freed and calls percpu_ref_tryget_live() (v5.2) or percpu_ref_tryget_live_rcu() (v6) on it",
     upstream: 'unfixed',
     introducedBy: PER_RESOURCE,
     candidateFix: 'p2pdma-free-pagemap-with-pool',
