@@ -204,6 +204,11 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
 ];
 
+/** A catalogue entry by its id. */
+export function knownBugById(id: string | undefined): KnownBug | undefined {
+  return id === undefined ? undefined : KNOWN_BUGS.find((b) => b.id === id);
+}
+
 /** The catalogue entry a finding is, by its kind and description. */
 export function knownBug(kind: string, description: string): KnownBug | undefined {
   return KNOWN_BUGS.find((b) => b.kind === kind && b.match.test(description));

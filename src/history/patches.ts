@@ -20,6 +20,8 @@ export interface Patch {
   readonly consolidated?: boolean;
   /** What the patch changes in the model, in a sentence or two. */
   readonly summary: string;
+  /** A what-if patch: the tree it is written against (check it as `--tree <base>+<id>`). */
+  readonly base?: string;
 }
 
 export const SERIES: readonly Patch[] = [
@@ -165,6 +167,7 @@ export const SERIES: readonly Patch[] = [
 export const WHAT_IF: readonly Patch[] = [
   {
     id: 'p2pdma-free-pagemap-with-pool',
+    base: 'newest',
     subject: 'PCI/P2PDMA: Free the pagemaps only after the pool that hands out their references',
     date: '2026-12-02',
     summary:

@@ -5,7 +5,7 @@
 
 import type { BisectFinding, BisectResult } from '../cli/bisect.js';
 import type { CheckResult, FindingReport } from '../cli/jobs.js';
-import { cite, KNOWN_BUGS } from '../history/known-bugs.js';
+import { cite, knownBugById } from '../history/known-bugs.js';
 import { SERIES, WHAT_IF } from '../history/patches.js';
 import { interleaving, kernelReport, stepsNamed } from './text.js';
 import { describeLabel } from './triage.js';
@@ -28,7 +28,7 @@ function params(r: CheckResult): string {
  * was not bisected); `checkCommand` how to check the cell again.
  */
 export function mailReport(r: CheckResult, f: FindingReport, bisected: { result: BisectResult; finding: BisectFinding | undefined } | undefined, checkCommand: string): string {
-  const bug = f.bug === undefined ? undefined : KNOWN_BUGS.find((b) => b.id === f.bug);
+  const bug = knownBugById(f.bug);
   const out: string[] = [];
   out.push(`Subject: [zonedev] ${f.title}`, '');
   out.push('Hello,', '');
@@ -41,7 +41,7 @@ export function mailReport(r: CheckResult, f: FindingReport, bisected: { result:
     if (bug.fixedBy) out.push(`${bug.upstream === 'removed' ? 'gone with:   ' : 'fixed by:    '} ${cite(bug.fixedBy)}`);
     if (bug.upstream === 'unfixed') out.push('fixed by:     nothing upstream yet');
     const fix = bug.candidateFix === undefined ? undefined : WHAT_IF.find((p) => p.id === bug.candidateFix);
-    if (fix) out.push(`candidate:    "${fix.subject}" — ${fix.summary} Check it with --tree ${r.tree.split('+')[0]}+${fix.id}.`);
+    if (fix) out.push(`candidate:    "${fix.subject}" — ${fix.summary} Check it with --tree ${fix.base ?? r.tree.split('+')[0]}+${fix.id}.`);
   } else {
     out.push('upstream:     new: not in the catalogue of known upstream bugs');
   }

@@ -5,7 +5,7 @@ import type { TraceStep } from '../engine/execution.js';
 import type { CheckResult, FindingReport } from '../cli/jobs.js';
 import { describeLabel } from './triage.js';
 import { reportHeader } from './titles.js';
-import { bugKey, cite, KNOWN_BUGS } from '../history/known-bugs.js';
+import { bugKey, cite, knownBugById } from '../history/known-bugs.js';
 
 /** The cell of the matrix for one result: ok, or the kinds found. */
 export function verdict(r: CheckResult): string {
@@ -120,7 +120,7 @@ export function findingDetail(r: CheckResult, f: FindingReport, index: number | 
 
 /** What the catalogue says of a finding: the upstream bug it is, introduced and fixed by which commits. */
 export function upstreamLines(f: Pick<FindingReport, 'bug' | 'origin'>): string[] {
-  const b = f.bug === undefined ? undefined : KNOWN_BUGS.find((x) => x.id === f.bug);
+  const b = knownBugById(f.bug);
   if (!b) return ['new: not in the catalogue of known upstream bugs'];
   const out = [`${f.origin} (${b.id}): ${b.summary}`];
   if (b.introducedBy) out.push(`  introduced by ${cite(b.introducedBy)}`);

@@ -26,10 +26,6 @@ const SLEEPING = new Set([
   'mutex_lock_nested',
   'down_read',
   'down_write',
-  'spin_lock',
-  'spin_lock_irq',
-  'spin_lock_irqsave',
-  'spin_lock_bh',
 ]);
 
 /** Allocator frames a leak's backtrace passes over, to the function that asked for the memory. */

@@ -464,9 +464,11 @@ export function percpu_ref_hung_task_lines(): string[] {
   const refs = machine().global('percpu_refs', (): percpu_ref[] => []);
   const out: string[] = [];
   for (const ref of refs) {
+    // A ref inside freed memory is not read (KASAN would report the read).
+    if (isPoisoned(ref)) continue;
     const data = ref.data;
+    if (!data || isPoisoned(data)) continue;
     const dead = (ref.percpu_count_ptr & __PERCPU_REF_DEAD) !== 0n;
-    if (isPoisoned(ref) || !data || isPoisoned(data)) continue;
     if (!dead) {
       out.push(`${ref.name} has not been killed: its release() cannot run before percpu_ref_kill() and the last put`);
       continue;

@@ -862,12 +862,7 @@ function* add_resource_v52(pdev: pci_dev, bar: number, size: number, offset: num
 
 /** v5.3+ era up to the newest tree: the pgmap owns its ref; the chunk owner is &pgmap->ref. */
 function* add_resource_v6(pdev: pci_dev, bar: number, size: number, offset: number): Gen<number> {
-  // What-if 'p2pdma-free-pagemap-with-pool': the pagemap outlives the devres of the device,
-  // until pci_p2pdma_release() has made the pool unreachable.
-  const free_with_pool = patched('p2pdma-free-pagemap-with-pool');
-  const p2p_pgmap = free_with_pool
-    ? yield* kzalloc('struct pci_p2pdma_pagemap', 'pci_p2pdma_add_resource', () => new pci_p2pdma_pagemap(), GFP_KERNEL)
-    : yield* devm_kzalloc(pdev.dev, 'struct pci_p2pdma_pagemap', () => new pci_p2pdma_pagemap());
+  const p2p_pgmap = yield* devm_kzalloc(pdev.dev, 'struct pci_p2pdma_pagemap', () => new pci_p2pdma_pagemap());
   if (!p2p_pgmap) return -ENOMEM;
   embed_p2p_pgmap(p2p_pgmap);
 

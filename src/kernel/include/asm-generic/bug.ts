@@ -17,7 +17,7 @@ export function BUG_ON(condition: boolean, where: string, what = ''): void {
 }
 
 export function* WARN(condition: boolean, where: string, what: string): Gen<boolean> {
-  if (condition) yield* warn_printk(where, what);
+  if (condition) yield* __warn(where, what);
   return condition;
 }
 
@@ -26,7 +26,7 @@ export function* WARN(condition: boolean, where: string, what: string): Gen<bool
  * task's comm, then the backtrace (the finding's stack). The finding's description leaves the
  * CPU and PID out, so that one WARN is one finding whichever task hits it.
  */
-function* warn_printk(where: string, what: string): Gen<void> {
+function* __warn(where: string, what: string): Gen<void> {
   const cpu = yield* smp_processor_id();
   const me = yield* self();
   yield* report('warn', `WARNING: at ${where}: ${what}`, [`WARNING: CPU: ${cpu} PID: ${me.tid} Comm: ${me.name} at ${where}: ${what}`]);
@@ -43,7 +43,7 @@ export function* WARN_ONCE(condition: boolean, where: string, what: string): Gen
   const m = machine();
   if (!m.warnedOnce.has(key)) {
     m.warnedOnce.add(key);
-    yield* warn_printk(where, what);
+    yield* __warn(where, what);
   }
   return true;
 }
