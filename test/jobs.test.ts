@@ -10,6 +10,8 @@ import { explore } from '../src/engine/explore.js';
 import { exploreByPlans } from '../src/engine/fault-plans.js';
 import { p2pmemAllocVsUnbind } from '../scenarios/p2pmem-alloc-vs-unbind.js';
 import { p2pmemSysfsReadVsUnbind } from '../scenarios/p2pmem-sysfs-read-vs-unbind.js';
+import { type JobSpec, runJobs } from '../src/cli/pool.js';
+import type { CheckResult } from '../src/cli/jobs.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
@@ -32,6 +34,26 @@ describe('--jobs', () => {
     const doc = JSON.parse(one.out) as { results: { complete: boolean; findings: unknown[] }[] };
     expect(doc.results).toHaveLength(4);
     expect(doc.results.every((r) => r.complete && r.findings.length > 0)).toBe(true);
+  });
+});
+
+describe('subtree tasks', () => {
+  it('one big plan, split across two workers while one is idle, gives what one worker gives', async () => {
+    const spec: JobSpec = {
+      kind: 'check',
+      scenario: { kind: 'library', name: 'p2pmem-alloc-vs-unbind' },
+      tree: 'v5.2',
+      params: { pages: 1, clients: 2 },
+      settings: { strategy: 'dpor', maxFaults: 0, maxSteps: 10_000, seed: 1, pctDepth: 3 },
+    };
+    const oneStats = { subtreeTasks: 0 };
+    const twoStats = { subtreeTasks: 0 };
+    const [one] = await runJobs([spec], { threads: 1, stats: oneStats });
+    const [two] = await runJobs([spec], { threads: 2, stats: twoStats });
+    expect(oneStats.subtreeTasks).toBe(0);
+    expect(twoStats.subtreeTasks).toBeGreaterThan(0);
+    expect(two).toEqual(one);
+    expect((one as CheckResult).complete).toBe(true);
   });
 });
 

@@ -5,6 +5,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ExploreResult, StrategyName } from '../engine/explore.js';
 import type { FaultPlan } from '../engine/fault-plans.js';
+import type { Delivery, SubtreeTask, TaskEnd, TaskRun } from '../engine/subtrees.js';
 import type { TraceStep } from '../engine/execution.js';
 import type { ScenarioRef } from './catalog.js';
 import type { TriageLabel } from '../report/triage.js';
@@ -45,8 +46,25 @@ export interface PlanJob {
   readonly settings: CheckSettings;
   readonly plan: FaultPlan;
   readonly heartbeat: Int32Array;
-  /** Where the worker posts each plan of one more fault as soon as it is reached. */
+  /**
+   * The job's line to the command: the worker posts each plan of one more fault as soon as it
+   * is reached, and each subtree task it hands out; it takes in the requests of its handed-out
+   * tasks that are done (PlanMessage, ToPlanMessage).
+   */
   readonly reached?: MessagePort;
+  /** Only this subtree task of the plan's exploration (engine/subtrees.ts). */
+  readonly subtree?: TaskRun;
+  /** [0]: how many workers are idle; a running task hands a subtree out while it is above 0. */
+  readonly idle?: Int32Array;
+}
+
+/** From a plan job to the command. */
+export type PlanMessage = { readonly kind: 'reached'; readonly plan: FaultPlan } | { readonly kind: 'handed-out'; readonly task: SubtreeTask };
+
+/** From the command to a plan job: the requests of a task it handed out, now done. */
+export interface ToPlanMessage {
+  readonly kind: 'deliver';
+  readonly delivery: Delivery;
 }
 
 /** What a plan's exploration found, and the plans of one more fault that it reached. */
@@ -56,6 +74,10 @@ export interface PlanOutcome {
   readonly result: ExploreResult;
   readonly declined: number;
   readonly next: readonly FaultPlan[];
+  /** For a subtree task: how its run ended, what its round waits for, and the tasks it handed out. */
+  readonly end?: TaskEnd;
+  readonly blocking?: readonly string[];
+  readonly handedOut?: readonly SubtreeTask[];
 }
 
 export interface ReplayJob {

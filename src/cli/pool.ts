@@ -4,14 +4,18 @@
 //
 // The check of a cell by an exhaustive strategy is split into its fault plans (see
 // engine/fault-plans.ts): the plan without faults first, then each plan it reaches, as jobs of
-// their own that any worker takes; their results merge in plan order. How many workers there
-// are changes how long a check takes, never what it finds.
+// their own that any worker takes; their results merge in plan order. When a worker is idle,
+// a running plan hands a subtree of its exploration to it (engine/subtrees.ts), so that one
+// big plan keeps every core busy. How many workers there are changes how long a check takes,
+// never what it finds.
 
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { type FaultPlan, mergePlanResults, type PlanResult, planKey } from '../engine/fault-plans.js';
-import type { CheckJob, Job, JobOutcome, PlanJob, PlanJobOutcome, PlanOutcome, ReplayJob } from './jobs.js';
+import { type FaultPlan, mergePlanResults, type PlanResult, planKey, unionOfPlans } from '../engine/fault-plans.js';
+import { mergeResults } from '../engine/merge.js';
+import { SubtreeCoordinator, type TaskRun } from '../engine/subtrees.js';
+import type { CheckJob, Job, JobOutcome, PlanJob, PlanJobOutcome, PlanMessage, PlanOutcome, ReplayJob, ToPlanMessage } from './jobs.js';
 import { isJobError } from './jobs.js';
 import { cellResult } from './run-job.js';
 
@@ -41,21 +45,37 @@ export interface PoolOptions {
   readonly stallMs?: number;
   /** Worker threads (default: the machine's cores). */
   readonly threads?: number;
+  /** Counted as the jobs run: subtree tasks handed out (for tests and the bench). */
+  readonly stats?: { subtreeTasks: number };
 }
 
 export async function runJobs(specs: readonly JobSpec[], options: PoolOptions = {}, onDone?: (i: number, r: JobOutcome) => void): Promise<JobOutcome[]> {
   const stallMs = options.stallMs ?? 20_000;
+  const threads = Math.max(1, options.threads ?? availableParallelism());
   const pool = new Piscina({
     filename: new URL('./worker.js', import.meta.url).href,
-    maxThreads: Math.max(1, options.threads ?? availableParallelism()),
+    maxThreads: threads,
     minThreads: 0,
     idleTimeout: 1000,
   });
-  const run = (spec: AnySpec, transfer?: MessagePort): Promise<JobOutcome | PlanJobOutcome> => watched(pool, spec, stallMs, transfer);
+  // How many workers have nothing to do: the jobs given to the pool and not yet done, queued
+  // ones included, against its threads.
+  const idle = new Int32Array(new SharedArrayBuffer(4));
+  let active = 0;
+  const run = async (spec: AnySpec, transfer?: MessagePort): Promise<JobOutcome | PlanJobOutcome> => {
+    active++;
+    Atomics.store(idle, 0, Math.max(0, threads - active));
+    try {
+      return await watched(pool, spec, stallMs, transfer);
+    } finally {
+      active--;
+      Atomics.store(idle, 0, Math.max(0, threads - active));
+    }
+  };
   try {
     return await Promise.all(
       specs.map(async (spec, i) => {
-        const r = spec.kind === 'check' && (spec.settings.strategy === 'dpor' || spec.settings.strategy === 'dfs') ? await checkByPlans(spec, run) : ((await run(spec)) as JobOutcome);
+        const r = spec.kind === 'check' && (spec.settings.strategy === 'dpor' || spec.settings.strategy === 'dfs') ? await checkByPlans(spec, run, idle, options.stats) : ((await run(spec)) as JobOutcome);
         onDone?.(i, r);
         return r;
       }),
@@ -65,13 +85,16 @@ export async function runJobs(specs: readonly JobSpec[], options: PoolOptions = 
   }
 }
 
+type Run = (s: AnySpec, transfer?: MessagePort) => Promise<JobOutcome | PlanJobOutcome>;
+
 /**
  * Checks one cell plan by plan. With an execution limit the plans run one after another, each
  * with what the earlier ones left of the limit, so that where the limit stops does not depend
  * on the workers; otherwise every plan a running plan reaches is started as soon as it is
- * reached. The plans are the same either way, and their results merge in plan order.
+ * reached, and a plan's exploration is split into subtree tasks while workers are idle. The
+ * plans are the same either way, and their results merge in plan order.
  */
-async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec, transfer?: MessagePort) => Promise<JobOutcome | PlanJobOutcome>): Promise<JobOutcome> {
+async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: Run, idle: Int32Array, stats?: { subtreeTasks: number }): Promise<JobOutcome> {
   const s = spec.settings;
   const settings = s.timeLimitMs !== undefined ? { ...s, deadline: Date.now() + s.timeLimitMs } : s;
   const done: PlanResult[] = [];
@@ -90,31 +113,29 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec,
       seen.add(planKey(q));
       started.push(explorePlan(q));
     };
-    let channel: MessageChannel | undefined;
-    if (left === undefined && plan.length < s.maxFaults) {
-      channel = new MessageChannel();
-      channel.port1.on('message', (q: FaultPlan) => start(q));
+    if (left === undefined) {
+      const r = await exploreSplit(plan, planJob(plan), plan.length < s.maxFaults ? start : undefined, run, idle, stats);
+      if ('error' in r) error ??= r.error;
+      else {
+        name = r.scenario;
+        done.push(r.result);
+        for (const q of r.result.next) start(q);
+      }
+      await Promise.all(started);
+      return;
     }
-    const r = await run(channel ? { ...planJob(plan), reached: channel.port2 } : planJob(plan), channel?.port2);
-    // What is still on its way is in the outcome's `next` too.
-    channel?.port1.close();
+    const r = await run(planJob(plan));
     if (isJobError(r)) {
       error ??= r.error;
-      await Promise.all(started);
       return;
     }
     const p = r as PlanOutcome;
     name = p.scenario;
     done.push({ plan: p.plan, result: p.result, declined: p.declined, next: [...p.next] });
-    if (left !== undefined) {
-      left = Math.max(0, left - p.result.explored - p.result.sleepBlocked - p.declined);
-      const fresh = p.next.filter((q) => !seen.has(planKey(q)));
-      for (const q of fresh) seen.add(planKey(q));
-      for (const q of fresh) await explorePlan(q);
-    } else {
-      for (const q of p.next) start(q);
-      await Promise.all(started);
-    }
+    left = Math.max(0, left - p.result.explored - p.result.sleepBlocked - p.declined);
+    const fresh = p.next.filter((q) => !seen.has(planKey(q)));
+    for (const q of fresh) seen.add(planKey(q));
+    for (const q of fresh) await explorePlan(q);
   };
   await explorePlan([]);
   if (error !== undefined) return { error };
@@ -127,6 +148,67 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: (s: AnySpec,
     return cellResult(spec, scenario, { ...merged, complete: false, stopReason: 'interrupted' });
   }
   return cellResult(spec, name, unrun && left === 0 ? { ...merged, complete: false, stopReason: 'executions' } : merged);
+}
+
+/**
+ * Explores one plan as subtree tasks: the whole tree first, and each subtree a running task
+ * hands out for an idle worker, each task run as a job of its own (engine/subtrees.ts). The
+ * result is the merge of the tasks' results, the same as one job exploring the plan.
+ */
+async function exploreSplit(
+  plan: FaultPlan,
+  job: Omit<PlanJob, 'heartbeat'>,
+  reached: ((q: FaultPlan) => void) | undefined,
+  run: Run,
+  idle: Int32Array,
+  stats?: { subtreeTasks: number },
+): Promise<{ scenario: string; result: PlanResult } | { error: string }> {
+  const parts: PlanOutcome[] = [];
+  const ports = new Map<string, MessagePort>();
+  const startedTasks = new Set<string>();
+  const runs: Promise<void>[] = [];
+  let error: string | undefined;
+  const coordinator: SubtreeCoordinator = new SubtreeCoordinator({
+    start: (r) => {
+      startedTasks.add(r.task.id);
+      runs.push(runTask(r));
+    },
+    deliver: (to, delivery) => ports.get(to)?.postMessage({ kind: 'deliver', delivery } satisfies ToPlanMessage),
+  });
+  const handedOut = (task: TaskRun['task']): void => {
+    if (startedTasks.has(task.id) || error !== undefined) return;
+    if (stats) stats.subtreeTasks++;
+    coordinator.handedOut(task);
+  };
+  const runTask = async (r: TaskRun): Promise<void> => {
+    const channel = new MessageChannel();
+    ports.set(r.task.id, channel.port1);
+    channel.port1.on('message', (m: PlanMessage) => (m.kind === 'reached' ? reached?.(m.plan) : handedOut(m.task)));
+    const out = await run({ ...job, reached: channel.port2, subtree: r, idle }, channel.port2);
+    channel.port1.close();
+    ports.delete(r.task.id);
+    if (isJobError(out)) {
+      error ??= out.error;
+      return;
+    }
+    const p = out as PlanOutcome;
+    parts.push(p);
+    // What was still on its way when the port closed.
+    for (const q of p.next) reached?.(q);
+    for (const t of p.handedOut ?? []) handedOut(t);
+    coordinator.ended(r.task.id, p.end!, p.blocking ?? []);
+  };
+  coordinator.begin();
+  // Runs start more runs; wait until none is left.
+  for (let n = 0; n < runs.length; ) {
+    const batch = runs.slice(n);
+    n = runs.length;
+    await Promise.all(batch);
+  }
+  if (error !== undefined) return { error };
+  if (!coordinator.done) return { error: `model error: the subtree tasks of a plan were left waiting (${coordinator.waitingTasks})` };
+  const result = mergeResults(parts.map((p) => ({ ...p.result, declined: p.declined })));
+  return { scenario: parts[0]!.scenario, result: { plan: parts[0]!.plan, result: result, declined: result.declined, next: unionOfPlans(parts.map((p) => p.next)) } };
 }
 
 async function watched(pool: Piscina, spec: AnySpec, stallMs: number, transfer?: MessagePort): Promise<JobOutcome | PlanJobOutcome> {

@@ -4,13 +4,15 @@
 
 import { explore, type ExploreOptions, type ExploreResult, replay, ReplayMismatch } from '../engine/explore.js';
 import { explorePlan } from '../engine/fault-plans.js';
+import { childTask, type Splittable, type SubtreeTask } from '../engine/subtrees.js';
+import { receiveMessageOnPort } from 'node:worker_threads';
 import { ModelError, type Program } from '../engine/execution.js';
 import { BadToken, decodeToken, encodeToken } from '../engine/token.js';
 import { triageLabel } from '../report/triage.js';
 import { findingTitle } from '../report/titles.js';
 import { knownBug, origin } from '../history/known-bugs.js';
 import { loadScenario, oneLine, resolveTree, type ScenarioRef, UsageError } from './catalog.js';
-import type { CheckJob, CheckResult, CheckSettings, FindingReport, JobOutcome, PlanJob, PlanJobOutcome, ReplayJob } from './jobs.js';
+import type { CheckJob, CheckResult, CheckSettings, FindingReport, JobOutcome, PlanJob, PlanJobOutcome, PlanMessage, ReplayJob, ToPlanMessage } from './jobs.js';
 
 export async function runJob(job: CheckJob | PlanJob | ReplayJob): Promise<JobOutcome | PlanJobOutcome> {
   try {
@@ -64,9 +66,33 @@ async function runCheck(job: CheckJob): Promise<CheckResult> {
 
 async function runPlan(job: PlanJob): Promise<PlanJobOutcome> {
   const { name, program } = await programFor(job.scenario, job.tree, job.params);
-  const r = explorePlan(program, job.plan, exploreOptions(job.settings, job.heartbeat), job.reached && ((next) => job.reached!.postMessage(next)));
-  job.reached?.close();
-  return { scenario: name, plan: r.plan, result: r.result, declined: r.declined, next: r.next };
+  const port = job.reached;
+  const handedOut: SubtreeTask[] = [];
+  const subtree = job.subtree && {
+    run: job.subtree,
+    between: (split: Splittable): void => {
+      // Requests of handed-out tasks that are done.
+      for (let m = port && receiveMessageOnPort(port); m; m = port && receiveMessageOnPort(port)) {
+        const msg = m.message as ToPlanMessage;
+        split.merge(msg.delivery.from, msg.delivery.requests);
+      }
+      // A subtree for an idle worker, claimed from the count so that one worker gets one.
+      const idle = job.idle;
+      if (!idle || !port) return;
+      const n = Atomics.load(idle, 0);
+      if (n <= 0 || Atomics.compareExchange(idle, 0, n, n - 1) !== n) return;
+      const task = split.handOut(childTask(job.subtree!.task.id, job.subtree!.task.handedOut + handedOut.length));
+      if (!task) {
+        Atomics.add(idle, 0, 1);
+        return;
+      }
+      handedOut.push(task);
+      port.postMessage({ kind: 'handed-out', task } satisfies PlanMessage);
+    },
+  };
+  const r = explorePlan(program, job.plan, exploreOptions(job.settings, job.heartbeat), port && ((next) => port.postMessage({ kind: 'reached', plan: next } satisfies PlanMessage)), subtree);
+  port?.close();
+  return { scenario: name, plan: r.plan, result: r.result, declined: r.declined, next: r.next, ...(r.end ? { end: r.end, blocking: r.blocking ?? [], handedOut } : {}) };
 }
 
 /** The result of a cell, from the exploration of the whole of it (or its plans merged). */

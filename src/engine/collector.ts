@@ -1,6 +1,8 @@
 // What exploration found: findings de-duplicated by kind and site, each with how many
 // executions reached it and the interleaving that did with the fewest injected faults, the
-// shortest of those; and the counts of executions.
+// shortest of those, the first of those in the order of their decisions (so that the one kept
+// does not depend on the order executions ran in: parts of an exploration merge to the same);
+// and the counts of executions.
 
 import type { Execution, RawFinding, TraceStep } from './execution.js';
 
@@ -61,7 +63,14 @@ export class Collector {
         this.bySite.set(f.site, { f, count: 1, trace: w.trace.filter((s) => s.index <= f.traceLength), decisions: w.decisions });
       } else {
         prev.count++;
-        if (f.faults < prev.f.faults || (f.faults === prev.f.faults && f.traceLength < prev.f.traceLength)) {
+        const better =
+          f.faults < prev.f.faults ||
+          (f.faults === prev.f.faults &&
+            (f.traceLength < prev.f.traceLength ||
+              // A cut-short execution's decisions are a prefix of its whole one's: where they
+              // already differ from the kept ones, the whole run need not be made.
+              (f.traceLength === prev.f.traceLength && (whole || prefixOrder(exec.decisions, prev.decisions) === 0 ? compareDecisions(get().decisions, prev.decisions) < 0 : prefixOrder(exec.decisions, prev.decisions) < 0))));
+        if (better) {
           const w = get();
           prev.f = f;
           prev.trace = w.trace.filter((s) => s.index <= f.traceLength);
@@ -76,6 +85,7 @@ export class Collector {
     return this.bySite.size;
   }
 
+  /** The findings in the order they are reported: reportOrder. */
   findings(): Finding[] {
     return [...this.bySite.values()].map(({ f, count, trace, decisions }) => ({
       kind: f.kind,
@@ -88,7 +98,33 @@ export class Collector {
       faults: f.faults,
       decisions,
       details: f.details ?? [],
-    }));
+    })).sort(reportOrder);
   }
 }
 
+
+/** Lexicographic order of two decision sequences. */
+export function compareDecisions(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** The order of any extension of `prefix` against `b`: 0 when `prefix` is a prefix of `b` (it depends on the extension). */
+function prefixOrder(prefix: readonly number[], b: readonly number[]): number {
+  const n = Math.min(prefix.length, b.length);
+  for (let i = 0; i < n; i++) if (prefix[i] !== b[i]) return prefix[i]! - b[i]!;
+  return prefix.length <= b.length ? 0 : 1;
+}
+
+/** Of two records of one finding, the one to keep: fewest faults, shortest, first by decisions. */
+export function betterFinding(a: Finding, b: Finding): Finding {
+  if (a.faults !== b.faults) return a.faults < b.faults ? a : b;
+  if (a.trace.length !== b.trace.length) return a.trace.length < b.trace.length ? a : b;
+  return compareDecisions(a.decisions, b.decisions) <= 0 ? a : b;
+}
+
+/** Findings reached without a fault first, then with the fewest; the shortest first; then by site. */
+export function reportOrder(a: Finding, b: Finding): number {
+  return a.faults - b.faults || a.trace.length - b.trace.length || (a.site < b.site ? -1 : a.site > b.site ? 1 : 0);
+}

@@ -116,8 +116,15 @@ export function explore(program: Program, options: ExploreOptions = {}): Explore
 /**
  * Explores `program` under `scheduler`. Executions that `accepts` turns down are run (their
  * races count) but neither counted nor searched for findings: another exploration owns them.
+ * `betweenExecutions` runs after each execution (a subtree task takes in requests, hands out work).
  */
-export function exploreWith(program: Program, options: ExploreOptions, scheduler: Scheduler, accepts?: (exec: Execution) => boolean): ExploreResult & { readonly declined: number } {
+export function exploreWith(
+  program: Program,
+  options: ExploreOptions,
+  scheduler: Scheduler,
+  accepts?: (exec: Execution) => boolean,
+  betweenExecutions?: () => void,
+): ExploreResult & { readonly declined: number } {
   const strategy = options.strategy ?? 'dpor';
   const now = options.now ?? Date.now;
   const start = now();
@@ -138,6 +145,7 @@ export function exploreWith(program: Program, options: ExploreOptions, scheduler
       collector.steps += exec.events.length;
     }
     options.progress?.(collector.explored, collector.sleepBlocked, collector.sites);
+    betweenExecutions?.();
     const counted = (scheduler.exhaustive ? collector.explored + collector.sleepBlocked : collector.explored) + declined;
     if (counted >= maxExecutions) {
       // An exhaustive strategy that has just run its last execution is done all the same.

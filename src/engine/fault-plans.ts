@@ -13,9 +13,10 @@
 // The result of a check is the merge of its plans' results in plan order, however many
 // workers or machines ran them: the same verdicts, findings, counts and interleavings.
 
-import type { Finding } from './collector.js';
 import type { Execution, Program } from './execution.js';
-import { type ExploreOptions, type ExploreResult, exploreWith, schedulerFor, type StopReason } from './explore.js';
+import { type ExploreOptions, type ExploreResult, exploreWith, schedulerFor } from './explore.js';
+import { mergeResults } from './merge.js';
+import { exploreTask, type Splittable, type TaskEnd, type TaskRun } from './subtrees.js';
 import type { ChooseOp } from './ops.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -74,6 +75,10 @@ class FaultPlanScheduler implements Scheduler {
     return this.inner.bounded;
   }
 
+  get splittable(): Splittable | undefined {
+    return this.inner.splittable;
+  }
+
   newExecution(): boolean {
     this.counts = new Map();
     this.fired = 0;
@@ -121,8 +126,15 @@ export interface PlanResult {
 /**
  * Explores the executions that follow `plan` exactly. `onNext` hears of each plan of one more
  * fault as soon as an execution reaches its site, so that it can be started before this one ends.
+ * With `subtree`, only that subtree task of the plan's exploration is run (subtrees.ts).
  */
-export function explorePlan(program: Program, plan: FaultPlan, options: ExploreOptions = {}, onNext?: (next: FaultPlan) => void): PlanResult {
+export function explorePlan(
+  program: Program,
+  plan: FaultPlan,
+  options: ExploreOptions = {},
+  onNext?: (next: FaultPlan) => void,
+  subtree?: { readonly run: TaskRun; readonly between?: (split: Splittable) => void },
+): PlanResult & { readonly end?: TaskEnd; readonly blocking?: readonly string[] } {
   const maxFaults = options.maxFaults ?? 1;
   if (plan.length > maxFaults) throw new Error(`a plan of ${plan.length} faults exceeds the bound of ${maxFaults}`);
   const scheduler = new FaultPlanScheduler(schedulerFor(options.strategy ?? 'dpor', options), plan);
@@ -139,60 +151,23 @@ export function explorePlan(program: Program, plan: FaultPlan, options: ExploreO
     }
     return true;
   };
-  const r = exploreWith(program, options, scheduler, accepts);
+  const part = subtree ? exploreTask(program, options, scheduler, subtree.run, { accepts, between: subtree.between }) : undefined;
+  const r = part ? part.result : exploreWith(program, options, scheduler, accepts);
   const next = [...more.values()].map((s) => canonicalPlan([...plan, s])).sort(comparePlans);
-  return { plan: canonicalPlan(plan), result: r, declined: r.declined, next };
+  return { plan: canonicalPlan(plan), result: r, declined: r.declined, next, ...(part ? { end: part.end, blocking: part.blocking } : {}) };
+}
+
+/** The plans of one more fault that any of `lists` names, each once, in plan order. */
+export function unionOfPlans(lists: readonly (readonly FaultPlan[])[]): FaultPlan[] {
+  const byKey = new Map<string, FaultPlan>();
+  for (const l of lists) for (const p of l) byKey.set(planKey(p), p);
+  return [...byKey.values()].sort(comparePlans);
 }
 
 /** Merges the results of plans (in any order) into the result of the whole exploration. */
 export function mergePlanResults(results: readonly PlanResult[]): ExploreResult & { readonly declined: number; readonly plans: number } {
   const ordered = [...results].sort((a, b) => comparePlans(a.plan, b.plan));
-  const bySite = new Map<string, Finding>();
-  let explored = 0;
-  let sleepBlocked = 0;
-  let declined = 0;
-  let steps = 0;
-  let complete = true;
-  let bounded = false;
-  let stopReason: StopReason = 'done';
-  const outcomes = new Set<string>();
-  let anyOutcomes = false;
-  for (const { result: r, declined: d } of ordered) {
-    explored += r.explored;
-    sleepBlocked += r.sleepBlocked;
-    declined += d;
-    steps += r.steps;
-    complete &&= r.complete;
-    bounded ||= r.bounded;
-    if (r.stopReason !== 'done') stopReason = r.stopReason;
-    if (r.outcomes) {
-      anyOutcomes = true;
-      for (const o of r.outcomes) outcomes.add(o);
-    }
-    for (const f of r.findings) {
-      const prev = bySite.get(f.site);
-      if (!prev) bySite.set(f.site, f);
-      else {
-        // The interleaving with the fewest faults, the shortest of those; between equals, the
-        // one of the earlier plan (as one exploration keeps the first it met).
-        const better = f.faults < prev.faults || (f.faults === prev.faults && f.trace.length < prev.trace.length) ? f : prev;
-        bySite.set(f.site, { ...better, count: prev.count + f.count });
-      }
-    }
-  }
-  return {
-    strategy: ordered[0]?.result.strategy ?? 'dpor',
-    explored,
-    sleepBlocked,
-    declined,
-    steps,
-    complete,
-    stopReason,
-    bounded,
-    plans: ordered.length,
-    findings: [...bySite.values()],
-    outcomes: anyOutcomes ? [...outcomes].sort() : undefined,
-  };
+  return { ...mergeResults(ordered.map((p) => ({ ...p.result, declined: p.declined }))), plans: ordered.length };
 }
 
 /** Explores `program` plan by plan in one thread: what the parallel and sharded runs equal. */

@@ -5,6 +5,7 @@
 
 import type { Execution } from './execution.js';
 import type { ChooseOp } from './ops.js';
+import type { Splittable } from './subtrees.js';
 
 export interface Scheduler {
   /** Prepares the next execution; false when the strategy has nothing more to run. */
@@ -22,4 +23,6 @@ export interface Scheduler {
   readonly exhaustive: boolean;
   /** Whether a bound left some execution out. */
   readonly bounded: boolean;
+  /** An exhaustive tree strategy's subtree tasks (subtrees.ts); wrappers pass it on. */
+  readonly splittable?: Splittable;
 }

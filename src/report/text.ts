@@ -187,10 +187,26 @@ export function interleaving(trace: readonly TraceStep[], full = false, keep: Re
       if (width === undefined || line.length <= width) break;
     }
     out.push(width !== undefined && line.length > width ? `${line.slice(0, Math.max(head.length + 10, width - 1))}…` : line);
-    for (const n of end.notes) out.push(`${' '.repeat(11 + name)}  ${n}`);
+    // A note (the kernel's message) is wrapped, not cut: every word of it matters.
+    for (const n of end.notes) out.push(...wrap(n, ' '.repeat(11 + name + 2), width));
     i = j;
   }
   return out;
+}
+
+/** `text` after `indent`, in lines of at most `width` where its words allow. */
+function wrap(text: string, indent: string, width: number | undefined): string[] {
+  if (width === undefined || indent.length + text.length <= width) return [indent + text];
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines;
 }
 
 function sameStep(a: TraceStep, b: TraceStep): boolean {

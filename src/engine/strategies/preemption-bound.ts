@@ -5,6 +5,7 @@
 import type { Execution } from '../execution.js';
 import type { ChooseOp } from '../ops.js';
 import type { Scheduler } from '../scheduler.js';
+import type { Splittable } from '../subtrees.js';
 
 export class PreemptionBound implements Scheduler {
   private preemptions = 0;
@@ -22,6 +23,10 @@ export class PreemptionBound implements Scheduler {
 
   get bounded(): boolean {
     return this.cut || this.inner.bounded;
+  }
+
+  get splittable(): Splittable | undefined {
+    return this.inner.splittable;
   }
 
   newExecution(): boolean {

@@ -1,7 +1,9 @@
 // Source-set DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, "Optimal Dynamic Partial
 // Order Reduction", POPL 2014, algorithm "Source-DPOR"): after each execution every race is
 // reversed by adding, at the state before its first event, one of the threads that can start
-// the reversed sequence (an initial of it), unless one already is there. Sleep sets keep an
+// the reversed sequence (an initial of it), unless one already is there. The additions are
+// requests that the node resolves when its current round ends (tree.ts), so that subtrees can
+// be explored apart and the result stays the same. Sleep sets keep an
 // explored thread from being explored again after steps independent of it; an execution in
 // which every runnable thread is asleep is redundant and is cut short.
 //
@@ -113,14 +115,12 @@ export class SourceDpor extends TreeScheduler {
     // reversed sequence enables it, so `first` did, and the race cannot be reversed here; the
     // other initials would only reorder steps independent of `first`.
     if (initials.includes(tid) && !node.enabled.includes(tid)) return false;
+    // Explored or to be explored there already (the backtrack set only grows).
     if (initials.some((t) => node.backtrack.has(t))) return true;
-    const pick = initials.find((t) => node.enabled.includes(t) && !node.sleep.has(t)) ?? initials.find((t) => node.enabled.includes(t));
-    if (pick === undefined) return false;
-    if (!node.allowed.includes(pick)) {
-      this.bounded = true;
-      return true;
-    }
-    node.backtrack.add(pick);
+    // A thread disabled there can never be explored there.
+    const enabled = initials.filter((t) => node.enabled.includes(t));
+    if (enabled.length === 0) return false;
+    this.request(this.nodeOfEvent[first]!, enabled);
     return true;
   }
 }
