@@ -3,7 +3,7 @@
 // redundant, steps/s and wall time, each row within a time limit; and the command's wall time
 // with one worker against two on the same check. Everything is measured in this run.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exploreByPlans } from '../src/engine/fault-plans.js';
@@ -69,4 +69,25 @@ export function jobsRows(args: readonly string[], jobs: readonly number[]): { jo
     first ??= out;
     return { jobs: n, seconds, same: out === first };
   });
+}
+
+/**
+ * What two cores give this machine: one `zonedev check ARGS --jobs 1` alone against two of it
+ * run at once, as the ratio of the work done per second (2 when the cores do not slow each
+ * other down). The ceiling of any speedup from a second worker.
+ */
+export async function twoCoreCeiling(args: readonly string[]): Promise<{ alone: number; together: number; ratio: number }> {
+  const once = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [MAIN, 'check', ...args, '--json', '--jobs', '1'], { stdio: 'ignore' });
+      p.on('error', reject);
+      p.on('close', () => resolve());
+    });
+  let t0 = performance.now();
+  await once();
+  const alone = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  await Promise.all([once(), once()]);
+  const together = (performance.now() - t0) / 1000;
+  return { alone, together, ratio: (2 * alone) / together };
 }

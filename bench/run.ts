@@ -4,7 +4,7 @@
 
 import { explore, type ExploreResult, type StrategyName } from '../src/engine/explore.js';
 import type { Program } from '../src/engine/execution.js';
-import { jobsRows, kernelRows } from './kernel.js';
+import { jobsRows, kernelRows, twoCoreCeiling } from './kernel.js';
 import { hashTable, lastZero, readersWriter } from './programs.js';
 
 const DFS_CAP = 100_000;
@@ -84,14 +84,15 @@ printTable(
 );
 
 // One worker against two on the same check: small cells (worker start-up against the work),
-// and one big cell (its fault plans; the plan without faults is one worker's).
-for (const args of [
-  ['p2pmem-alloc-vs-unbind', 'p2pmem-sysfs-read-vs-unbind', '--tree', 'v5.2', '--tree', 'v6.14'],
-  ['p2pdma-two-bars-vs-unbind', '--tree', 'v5.2'],
-]) {
+// a big cell (its fault plans, and subtrees of each), and one big plan alone (subtree tasks
+// only); then what two cores give this machine at all, the ceiling of those speedups.
+const BIG_PLAN = ['p2pmem-alloc-vs-unbind', '--tree', 'v5.2', '--param', 'pages=4', '--param', 'clients=2', '--max-faults', '0'];
+for (const args of [['p2pmem-alloc-vs-unbind', 'p2pmem-sysfs-read-vs-unbind', '--tree', 'v5.2', '--tree', 'v6.14'], ['p2pdma-two-bars-vs-unbind', '--tree', 'v5.2'], BIG_PLAN]) {
   const jrows = jobsRows(args, [1, 2]);
   console.log(`\nzonedev check ${args.join(' ')}: --jobs 1 ${jrows[0]!.seconds.toFixed(1)} s, --jobs 2 ${jrows[1]!.seconds.toFixed(1)} s, speedup ${(jrows[0]!.seconds / jrows[1]!.seconds).toFixed(2)}x; the same document: ${jrows.every((r) => r.same) ? 'yes' : 'NO'}`);
 }
+const ceiling = await twoCoreCeiling(BIG_PLAN);
+console.log(`\nTwo cores on this machine: the big plan with --jobs 1 takes ${ceiling.alone.toFixed(1)} s alone and ${ceiling.together.toFixed(1)} s when two run at once: ${ceiling.ratio.toFixed(2)}x the work per second (the ceiling of a second worker's speedup).`);
 
 function printTable(head: string[], body: string[][]): void {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));

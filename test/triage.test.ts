@@ -151,6 +151,25 @@ describe('hung tasks', () => {
     const v51 = zonedev('check', 'p2pdma-add-resource-fault', '--tree', 'v5.1', '--only', 'hang').out;
     expect(v51).toContain('\n    p2pdma->devmap_ref has not been killed: its release() cannot run before percpu_ref_kill() and the last put\n');
   });
+
+  it('it lists who took and dropped each reference of the ref, in which step, and those steps are not folded', () => {
+    const out = zonedev('check', 'p2pmem-mmap-vs-unbind', '--tree', 'v6.15', '--only', 'hang').out;
+    const lines = out.split('\n');
+    const head = lines.indexOf('    pgmap->ref is killed; 1 reference still held, so its release() has not run');
+    expect(lines[head + 1]).toMatch(/^ {6}its references: (\d+) taken, (\d+) dropped:$/);
+    const [, taken, dropped] = /(\d+) taken, (\d+) dropped/.exec(lines[head + 1]!)!;
+    expect(Number(taken) - Number(dropped)).toBe(1);
+    const events = lines.slice(head + 2, head + 2 + Number(taken) + Number(dropped));
+    for (const e of events) expect(e).toMatch(/^ {8}step +\d+  \S.*  [+-]\d+ percpu_ref_\w+/);
+    // The leaked one: p2pmem_alloc_mmap()'s get, whose vm_insert_page() failed; its step is shown on its own.
+    const leak = events.find((e) => / \+1 percpu_ref_tryget_live_rcu < p2pmem_alloc_mmap /.test(e))!;
+    expect(leak).toContain('  process  ');
+    const step = /step +(\d+)/.exec(leak)![1]!;
+    expect(lines.some((l) => new RegExp(`^ +${step}\\) process +.*p2pmem_alloc_mmap > percpu_ref_tryget_live_rcu: `).test(l))).toBe(true);
+    // The initial reference, and its put by percpu_ref_kill().
+    expect(events.some((e) => / \+1 percpu_ref_init < memremap_pages /.test(e))).toBe(true);
+    expect(events.some((e) => / -1 percpu_ref_put_many < percpu_ref_put < percpu_ref_kill_and_confirm /.test(e))).toBe(true);
+  });
 });
 
 describe('known upstream bugs', () => {

@@ -85,6 +85,20 @@ function frames(f: Frame | null): string[] {
   return out.reverse();
 }
 
+/** A Site whose stack is made into a list only when it is read: most are never read. */
+class LazySite {
+  private list: readonly string[] | undefined;
+  constructor(
+    readonly thread: string,
+    private readonly frame: Frame | null,
+    readonly step: number,
+  ) {}
+
+  get stack(): readonly string[] {
+    return (this.list ??= frames(this.frame));
+  }
+}
+
 interface ThreadState {
   readonly tid: number;
   readonly name: string;
@@ -446,7 +460,7 @@ export class Execution {
           input = { tid: t.tid, name: t.name };
           break;
         case 'where':
-          input = { thread: t.name, stack: frames(t.stack), step: eventIndex + 1 };
+          input = new LazySite(t.name, t.stack, eventIndex + 1);
           break;
         default:
           throw new ModelError(`thread ${t.name} yielded something that is not an operation`);

@@ -129,11 +129,11 @@ export function upstreamLines(f: Pick<FindingReport, 'bug' | 'origin'>): string[
   return out;
 }
 
-/** The steps a report names ("Freed by task driver in step 182:"). */
+/** The steps a report names ("Freed by task driver in step 182:", a hung task's "step 109  process  +1 ..."). */
 export function stepsNamed(details: readonly string[]): Set<number> {
   const out = new Set<number>();
   for (const d of details) {
-    const m = / in step (\d+):$/.exec(d);
+    const m = / in step (\d+):$/.exec(d) ?? /^\s+step\s+(\d+)  /.exec(d);
     if (m) out.add(Number(m[1]));
   }
   return out;

@@ -47,7 +47,9 @@ import {
   percpu_count_ptr_store,
   percpu_ref_data,
   type percpu_ref_func_t,
+  percpu_ref_record,
   percpu_ref_get,
+  percpu_ref_history,
   percpu_ref_is_zero,
   percpu_ref_put,
   ps,
@@ -166,6 +168,8 @@ export const percpu_ref_init = frame('percpu_ref_init', function* (ref: percpu_r
   data.ref = ref;
   data.rcu.container = data;
   ref.data = data;
+  // The initial reference, which percpu_ref_kill() drops.
+  if (!(flags & PERCPU_REF_INIT_DEAD)) yield* percpu_ref_record(ref, 1, 'percpu_ref_init');
   return 0;
 });
 
@@ -457,8 +461,10 @@ export const percpu_ref_resurrect = frame('percpu_ref_resurrect', function* (ref
 /**
  * For a hung task's report: the percpu_refs not released — never killed, or killed with
  * references nobody has put — so that their release() (which completes what an unbind
- * waits for) has not run. The kernel's hung-task report prints only the blocked task; this is what a
- * developer reads from the refs next (in a crash dump, `percpu_ref` with `data->count`).
+ * waits for) has not run, each with its gets and puts: who took and dropped a reference, in
+ * which step and where. The kernel's hung-task report prints only the blocked task; this is what a
+ * developer reads from the refs next (in a crash dump, `percpu_ref` with `data->count`), and
+ * what ref_tracker (lib/ref_tracker.c) would print for a refcount it tracks.
  */
 export function percpu_ref_hung_task_lines(): string[] {
   const refs = machine().global('percpu_refs', (): percpu_ref[] => []);
@@ -470,16 +476,32 @@ export function percpu_ref_hung_task_lines(): string[] {
     if (!data || isPoisoned(data)) continue;
     const dead = (ref.percpu_count_ptr & __PERCPU_REF_DEAD) !== 0n;
     if (!dead) {
-      out.push(`${ref.name} has not been killed: its release() cannot run before percpu_ref_kill() and the last put`);
+      out.push(`${ref.name} has not been killed: its release() cannot run before percpu_ref_kill() and the last put`, ...history_lines(ref));
       continue;
     }
     const atomic = (ref.percpu_count_ptr & __PERCPU_REF_ATOMIC) !== 0n;
     if (!atomic) {
-      out.push(`${ref.name} is killed but still in per-CPU mode: the switch to atomic mode has not completed`);
+      out.push(`${ref.name} is killed but still in per-CPU mode: the switch to atomic mode has not completed`, ...history_lines(ref));
       continue;
     }
     const n = data.count.counter;
-    if (n > 0n) out.push(`${ref.name} is killed; ${n} reference${n === 1n ? '' : 's'} still held, so its release() has not run`);
+    if (n > 0n) out.push(`${ref.name} is killed; ${n} reference${n === 1n ? '' : 's'} still held, so its release() has not run`, ...history_lines(ref));
   }
   return out;
+}
+
+/** A ref's gets and puts, one line each: the step, the task, the count's change, the operation and its callers (innermost first). */
+function history_lines(ref: percpu_ref): string[] {
+  const h = percpu_ref_history(ref);
+  if (h.length === 0) return [];
+  const taken = h.reduce((n, e) => n + (e.delta > 0 ? e.delta : 0), 0);
+  const dropped = h.reduce((n, e) => n + (e.delta < 0 ? -e.delta : 0), 0);
+  const width = Math.max(...h.map((e) => String(e.at.step).length));
+  return [
+    `  its references: ${taken} taken, ${dropped} dropped:`,
+    ...h.map((e) => {
+      const callers = e.at.stack.filter((f) => f !== e.op).reverse().slice(0, 3);
+      return `    step ${String(e.at.step).padStart(width)}  ${e.at.thread}  ${e.delta > 0 ? '+' : ''}${e.delta} ${e.op}${callers.length ? ` < ${callers.join(' < ')}` : ''}`;
+    }),
+  ];
 }

@@ -39,7 +39,7 @@
 // nesting change next to the section's first/last shared access), so each is two steps.
 
 import { static_inline } from './compiler.js';
-import { type Access, addAndTest, addTo, frame, type Gen, read, readObserving, step, update, write, writeStoring } from '../../../engine/ops.js';
+import { type Access, addAndTest, addTo, frame, type Gen, read, readObserving, type Site, step, update, where, write, writeStoring } from '../../../engine/ops.js';
 import { panic, WARN_ON_ONCE } from '../asm-generic/bug.js';
 import { machine, patched, smp_processor_id } from '../../machine.js';
 import {
@@ -147,6 +147,35 @@ export class percpu_ref {
   data: percpu_ref_data | null = null;
   /** A name for messages (e.g. "pgmap->ref"). */
   constructor(readonly name = 'percpu_ref') {}
+}
+
+// ---- the model's record of each reference taken and dropped ----
+
+/** One get (delta > 0) or put of a percpu_ref: which operation, and who, where, in which step. */
+export interface percpu_ref_event {
+  readonly delta: number;
+  readonly op: string;
+  readonly at: Site;
+}
+
+const histories = new WeakMap<percpu_ref, percpu_ref_event[]>();
+
+/**
+ * Records a get or a put that has happened, for a hung task's report: who holds the references
+ * its wait is for. The kernel keeps no such record for a percpu_ref (lib/ref_tracker.c is its
+ * idea for other refcounts, with a tracker per reference); this one is anonymous, so a report
+ * lists the gets and puts, and never guesses which put dropped which get.
+ */
+export function* percpu_ref_record(ref: percpu_ref, delta: number, op: string): Gen<void> {
+  const at = yield* where();
+  let h = histories.get(ref);
+  if (!h) histories.set(ref, (h = []));
+  h.push({ delta, op, at });
+}
+
+/** The gets and puts of `ref` so far, in the order they happened. */
+export function percpu_ref_history(ref: percpu_ref): readonly percpu_ref_event[] {
+  return histories.get(ref) ?? [];
 }
 
 // ---- the footprints of the word ----
@@ -288,12 +317,16 @@ export function* __ref_is_percpu(ref: percpu_ref): Gen<boolean> {
 export const percpu_ref_get_many = static_inline('percpu_ref_get_many', function* (ref: percpu_ref, nr: number): Gen<void> {
   const t = yield* current_task();
   const m = yield* ref_mode(ref, t, true);
-  if (m.percpu) return yield* this_cpu_add(ref, t, m, BigInt(nr), 'this_cpu_add', true);
+  if (m.percpu) {
+    yield* this_cpu_add(ref, t, m, BigInt(nr), 'this_cpu_add', true);
+    return yield* percpu_ref_record(ref, nr, 'percpu_ref_get_many');
+  }
   const count = count_of(m, 'percpu_ref_get_many');
   // atomic_long_add() returns nothing: a commuting update of ref->count.
   yield* step(`atomic_long_add(${nr}, &count); ${unlockName()}()`, atomic_long_add_access(count, BigInt(nr)), ...exit_access(t));
   count.counter = s64(count.counter + BigInt(nr));
   rcu_exit(t);
+  yield* percpu_ref_record(ref, nr, 'percpu_ref_get_many');
 });
 
 /** percpu_ref_get(ref) = percpu_ref_get_many(ref, 1). */
@@ -309,12 +342,16 @@ export const percpu_ref_get = static_inline('percpu_ref_get', function* (ref: pe
 export const percpu_ref_put_many = static_inline('percpu_ref_put_many', function* (ref: percpu_ref, nr: number): Gen<void> {
   const t = yield* current_task();
   const m = yield* ref_mode(ref, t, true);
-  if (m.percpu) return yield* this_cpu_add(ref, t, m, -BigInt(nr), 'this_cpu_sub', true);
+  if (m.percpu) {
+    yield* this_cpu_add(ref, t, m, -BigInt(nr), 'this_cpu_sub', true);
+    return yield* percpu_ref_record(ref, -nr, 'percpu_ref_put_many');
+  }
   const data = deref(m.data, 'ref->data', 'percpu_ref_put_many');
   const count = data.count;
   // atomic_long_sub_and_test() uses its result only to tell whether it is zero.
   yield* step(`atomic_long_sub_and_test(${nr}, &count)`, atomic_long_sub_and_test_access(count, BigInt(nr)), ...exit_access(t));
   count.counter = s64(count.counter - BigInt(nr));
+  yield* percpu_ref_record(ref, -nr, 'percpu_ref_put_many');
   if (count.counter !== 0n) {
     rcu_exit(t);
     return;
@@ -356,6 +393,7 @@ function* __tryget(ref: percpu_ref, nr: number, op: string): Gen<boolean> {
   const m = yield* ref_mode(ref, t, true);
   if (m.percpu) {
     yield* this_cpu_add(ref, t, m, BigInt(nr), nr === 1 ? 'this_cpu_inc' : 'this_cpu_add', true);
+    yield* percpu_ref_record(ref, nr, nr === 1 ? 'percpu_ref_tryget' : 'percpu_ref_tryget_many');
     return true;
   }
   const count = count_of(m, 'percpu_ref_tryget');
@@ -363,6 +401,7 @@ function* __tryget(ref: percpu_ref, nr: number, op: string): Gen<boolean> {
   const ok = count.counter !== 0n;
   if (ok) count.counter = s64(count.counter + BigInt(nr));
   rcu_exit(t);
+  if (ok) yield* percpu_ref_record(ref, nr, nr === 1 ? 'percpu_ref_tryget' : 'percpu_ref_tryget_many');
   return ok;
 }
 
@@ -374,8 +413,10 @@ function* __tryget(ref: percpu_ref, nr: number, op: string): Gen<boolean> {
  */
 function* __tryget_live(ref: percpu_ref, t: rcu_task, enter: boolean, exit: boolean): Gen<boolean> {
   const m = yield* ref_mode(ref, t, enter, 'percpu+dead');
+  const op = enter ? 'percpu_ref_tryget_live' : 'percpu_ref_tryget_live_rcu';
   if (m.percpu) {
     yield* this_cpu_add(ref, t, m, 1n, 'this_cpu_inc', exit);
+    yield* percpu_ref_record(ref, 1, op);
     return true;
   }
   if ((m.word & __PERCPU_REF_DEAD) !== 0n) {
@@ -390,6 +431,7 @@ function* __tryget_live(ref: percpu_ref, t: rcu_task, enter: boolean, exit: bool
   const ok = count.counter !== 0n;
   if (ok) count.counter = s64(count.counter + 1n);
   if (exit) rcu_exit(t);
+  if (ok) yield* percpu_ref_record(ref, 1, op);
   return ok;
 }
 
