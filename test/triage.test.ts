@@ -147,6 +147,8 @@ describe('kernel-shaped reports', () => {
 describe('hung tasks', () => {
   it('the report says what keeps the completion from being completed: the ref still held, or never killed', () => {
     const mmap = zonedev('check', 'p2pmem-mmap-vs-unbind', '--tree', 'v6.15', '--only', 'hang').out;
+    // kernel/hung_task.c's line, then what the task waits for, then its stack.
+    expect(mmap).toMatch(/\n {4}INFO: task driver:\d+ blocked for more than 120 seconds\.\n {4}task hung: driver in wait_for_completion waits for completion pgmap->done\n {4}Call Trace:\n {5}wait_for_completion\n {5}memunmap_pages\n/);
     expect(mmap).toContain('\n    pgmap->ref is killed; 1 reference still held, so its release() has not run\n');
     const v51 = zonedev('check', 'p2pdma-add-resource-fault', '--tree', 'v5.1', '--only', 'hang').out;
     expect(v51).toContain('\n    p2pdma->devmap_ref has not been killed: its release() cannot run before percpu_ref_kill() and the last put\n');

@@ -99,6 +99,8 @@ export interface FindingReport {
   /** known: upstream has fixed it (or removed it, or it is the kernel's intended warning); new: otherwise. */
   readonly origin: 'known' | 'new';
   readonly thread: string;
+  /** The thread's id, the PID its kernel report shows. */
+  readonly tid?: number;
   readonly stack: readonly string[];
   readonly count: number;
   /** The faults injected in the kept interleaving: the fewest of any execution that reached it. */

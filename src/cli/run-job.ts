@@ -101,6 +101,7 @@ export function cellResult(cell: Pick<CheckJob, 'scenario' | 'tree' | 'params' |
   const findings: FindingReport[] = r.findings.map((f) => ({
     ...identify(f.kind, f.title, f.stack, f.details),
     thread: f.thread,
+    ...(f.tid !== undefined ? { tid: f.tid } : {}),
     stack: f.stack,
     count: f.count,
     faults: f.faults,
@@ -138,7 +139,7 @@ async function runReplay(job: ReplayJob): Promise<CheckResult> {
   for (const f of exec.findings) {
     if (bySite.has(f.site)) continue;
     const trace = exec.trace.filter((s) => s.index <= f.traceLength);
-    bySite.set(f.site, { ...identify(f.kind, f.title, f.stack, f.details ?? []), thread: f.thread, stack: f.stack, count: 1, faults: f.faults, label: triageLabel({ ...f, trace }), details: f.details ?? [], trace, replay: job.token.trim() });
+    bySite.set(f.site, { ...identify(f.kind, f.title, f.stack, f.details ?? []), thread: f.thread, ...(f.tid !== undefined ? { tid: f.tid } : {}), stack: f.stack, count: 1, faults: f.faults, label: triageLabel({ ...f, trace }), details: f.details ?? [], trace, replay: job.token.trim() });
   }
   const findings = [...bySite.values()];
   return {

@@ -11,6 +11,8 @@ export interface Finding {
   readonly title: string;
   readonly site: string;
   readonly thread: string;
+  /** The thread's id (the PID of the kernel's report), when a thread hit it. */
+  readonly tid?: number;
   readonly stack: readonly string[];
   /** How many executions reached it. */
   readonly count: number;
@@ -92,6 +94,7 @@ export class Collector {
       title: f.title,
       site: f.site,
       thread: f.thread,
+      ...(f.tid !== undefined ? { tid: f.tid } : {}),
       stack: f.stack,
       count,
       trace,

@@ -62,6 +62,8 @@ export interface RawFinding {
   /** Where it happened: kind, title and the function it happened in. */
   readonly site: string;
   readonly thread: string;
+  /** The thread's id, when a thread hit it (the PID of the kernel's report). */
+  readonly tid?: number;
   readonly stack: readonly string[];
   /** How many steps of the trace lead to it. */
   readonly traceLength: number;
@@ -301,6 +303,7 @@ export class Execution {
         title: `task hung: ${who}`,
         site: `hang|${blocked.map((b) => `${b.stack.join('>')}:${b.waitsFor}`).join('|')}`,
         thread: blocked[0]!.name,
+        tid: blocked[0]!.tid,
         stack: blocked[0]!.stack,
         traceLength: this.events.length,
         faults: this.faultsUsed,
@@ -486,7 +489,7 @@ export class Execution {
 
   private addFinding(kind: string, title: string, t: ThreadState, fatal: boolean, details?: readonly string[]): void {
     // A finding belongs to the step in progress, which is already an event.
-    this.findings.push({ kind, title, site: `${kind}|${title}|${t.stack?.fn ?? t.name}`, thread: t.name, stack: frames(t.stack), traceLength: this.events.length, faults: this.faultsUsed, fatal, ...(details?.length ? { details } : {}) });
+    this.findings.push({ kind, title, site: `${kind}|${title}|${t.stack?.fn ?? t.name}`, thread: t.name, tid: t.tid, stack: frames(t.stack), traceLength: this.events.length, faults: this.faultsUsed, fatal, ...(details?.length ? { details } : {}) });
   }
 
   private flushSetupNotes(): void {

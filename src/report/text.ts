@@ -144,7 +144,7 @@ export function stepsNamed(details: readonly string[]): Set<number> {
  * it, innermost first, then what the report adds (KASAN's "Allocated by task" and "Freed by
  * task", with their stacks and steps).
  */
-export function kernelReport(f: Pick<FindingReport, 'kind' | 'stack' | 'details' | 'description' | 'thread'>): string[] {
+export function kernelReport(f: Pick<FindingReport, 'kind' | 'stack' | 'details' | 'description' | 'thread' | 'tid'>): string[] {
   const out: string[] = reportHeader(f);
   // A WARN's "WARNING: CPU: ..." line is its header; the rest of the details follow the trace.
   const details = f.details[0] !== undefined && out[0] === f.details[0] ? f.details.slice(1) : f.details;

@@ -92,8 +92,14 @@ export function findingTitle(kind: string, description: string, stack: readonly 
  * <function>" then "<Access> of <object> by task <comm>"; a WARN's own "WARNING: CPU: ..."
  * line, which the model gives as the report's first detail; otherwise the model's line.
  */
-export function reportHeader(f: { readonly kind: string; readonly description: string; readonly stack: readonly string[]; readonly thread: string; readonly details: readonly string[] }): string[] {
+/** sysctl_hung_task_timeout_secs: CONFIG_DEFAULT_HUNG_TASK_TIMEOUT's default. */
+const HUNG_TASK_TIMEOUT_SECS = 120;
+
+export function reportHeader(f: { readonly kind: string; readonly description: string; readonly stack: readonly string[]; readonly thread: string; readonly tid?: number; readonly details: readonly string[] }): string[] {
   if (f.kind === 'warn' && f.details[0]?.startsWith('WARNING: CPU:')) return [f.details[0]];
+  // kernel/hung_task.c check_hung_task(): "INFO: task %s:%d blocked for more than %ld seconds.",
+  // at khungtaskd's first look past CONFIG_DEFAULT_HUNG_TASK_TIMEOUT (120 s); then what it waits for.
+  if (f.kind === 'hang' && f.tid !== undefined) return [`INFO: task ${f.thread}:${f.tid} blocked for more than ${HUNG_TASK_TIMEOUT_SECS} seconds.`, f.description];
   if (f.kind === 'kasan') {
     const m = /^BUG: KASAN: ([a-z-]+): (read|write) of (.*)$/.exec(f.description);
     const fn = culprit(f.stack);
