@@ -64,21 +64,28 @@ async function runCheck(job: CheckJob): Promise<CheckResult> {
   return cellResult(job, name, explore(program, exploreOptions(job.settings, job.heartbeat)));
 }
 
+/** Executions a subtree task's run explores before it hands any of its work out. */
+const HAND_OUT_AFTER = 128;
+
 async function runPlan(job: PlanJob): Promise<PlanJobOutcome> {
   const { name, program } = await programFor(job.scenario, job.tree, job.params);
   const port = job.reached;
   const handedOut: SubtreeTask[] = [];
+  let executions = 0;
   const subtree = job.subtree && {
     run: job.subtree,
     between: (split: Splittable): void => {
+      executions++;
       // Requests of handed-out tasks that are done.
       for (let m = port && receiveMessageOnPort(port); m; m = port && receiveMessageOnPort(port)) {
         const msg = m.message as ToPlanMessage;
         split.merge(msg.delivery.from, msg.delivery.requests);
       }
       // A subtree for an idle worker, claimed from the count so that one worker gets one.
+      // A run hands work out only once it has some of its own to go on with: a subtree task's
+      // run costs a job's start, and one that has just started often has little left to share.
       const idle = job.idle;
-      if (!idle || !port) return;
+      if (!idle || !port || executions < HAND_OUT_AFTER) return;
       const n = Atomics.load(idle, 0);
       if (n <= 0 || Atomics.compareExchange(idle, 0, n, n - 1) !== n) return;
       const task = split.handOut(childTask(job.subtree!.task.id, job.subtree!.task.handedOut + handedOut.length));
