@@ -4,7 +4,7 @@ import { expect } from 'expect';
 import type { Program } from '../src/engine/execution.js';
 import { ModelError } from '../src/engine/execution.js';
 import { explore, replay } from '../src/engine/explore.js';
-import { fault, frame, type Gen, report, step, write } from '../src/engine/ops.js';
+import { fault, frame, type Gen, report, step } from '../src/engine/ops.js';
 import { EXAMPLES } from '../src/examples/scenarios.js';
 import { Cell, load, store } from '../src/examples/toy.js';
 

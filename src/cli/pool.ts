@@ -114,7 +114,7 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: Run, idle: I
       started.push(explorePlan(q));
     };
     if (left === undefined) {
-      const r = await exploreSplit(plan, planJob(plan), plan.length < s.maxFaults ? start : undefined, run, idle, stats);
+      const r = await exploreSplit(planJob(plan), plan.length < s.maxFaults ? start : undefined, run, idle, stats);
       if ('error' in r) error ??= r.error;
       else {
         name = r.scenario;
@@ -156,7 +156,6 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: Run, idle: I
  * result is the merge of the tasks' results, the same as one job exploring the plan.
  */
 async function exploreSplit(
-  plan: FaultPlan,
   job: Omit<PlanJob, 'heartbeat'>,
   reached: ((q: FaultPlan) => void) | undefined,
   run: Run,

@@ -197,7 +197,6 @@ export function exploreInSubtrees(
   options: ExploreOptions,
   makeScheduler: () => Scheduler,
   policy: { readonly seed: number; readonly handOutRate: number; readonly nestRate: number },
-  accepts?: (scheduler: Scheduler) => Parameters<typeof exploreWith>[3],
 ): PartResult & { readonly tasks: number; readonly runs: number } {
   const prng = new Prng(policy.seed);
   const queue: TaskRun[] = [];
@@ -217,7 +216,6 @@ export function exploreInSubtrees(
     const scheduler = makeScheduler();
     let handed = run.task.handedOut;
     const { result, end, blocking } = exploreTask(program, options, scheduler, run, {
-      accepts: accepts?.(scheduler),
       between: (split) => {
         const box = inbox.get(run.task.id);
         if (box) {

@@ -14,7 +14,7 @@
 // Addresses are JS numbers (unsigned long / phys_addr_t); (phys_addr_t)-1 is -1.
 
 import { static_inline } from './compiler.js';
-import { type Gen, frame } from '../../../engine/ops.js';
+import type { Gen } from '../../../engine/ops.js';
 import { patched } from '../../machine.js';
 import * as lib from '../../lib/genalloc.js';
 import type { spinlock_t } from './spinlock.js';

@@ -2,7 +2,7 @@
 // newest (the refcount_t underneath differs by tree, see include/linux/refcount.ts).
 
 import { static_inline } from './compiler.js';
-import { frame, type Gen } from '../../../engine/ops.js';
+import type { Gen } from '../../../engine/ops.js';
 import { refcount_dec_and_test, refcount_inc, refcount_inc_not_zero, refcount_read, refcount_set, refcount_t } from './refcount.js';
 
 export class kref {

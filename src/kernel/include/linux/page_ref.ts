@@ -12,7 +12,7 @@
 // newest tree store 0.
 
 import { static_inline } from './compiler.js';
-import { type Access, addAndTest, addTo, frame, type Gen, read, step, write } from '../../../engine/ops.js';
+import { type Access, addAndTest, addTo, type Gen, read, step, write } from '../../../engine/ops.js';
 import { type atomic_t, type folio, type page, refcount_obj } from './mm_types.js';
 
 // The model's atomic_t arithmetic does not wrap (a refcount never comes near 2^31), so neither

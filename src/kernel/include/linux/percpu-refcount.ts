@@ -39,7 +39,7 @@
 // nesting change next to the section's first/last shared access), so each is two steps.
 
 import { static_inline } from './compiler.js';
-import { type Access, addAndTest, addTo, frame, type Gen, read, readObserving, type Site, step, update, where, write, writeStoring } from '../../../engine/ops.js';
+import { type Access, addAndTest, addTo, type Gen, read, readObserving, type Site, step, update, where, write, writeStoring } from '../../../engine/ops.js';
 import { panic, WARN_ON_ONCE } from '../asm-generic/bug.js';
 import { machine, patched, smp_processor_id } from '../../machine.js';
 import {

@@ -14,7 +14,7 @@
 // bits). Each atomic operation is one step on it.
 
 import { static_inline } from './compiler.js';
-import { frame, type Gen, read, step, write } from '../../../engine/ops.js';
+import { type Gen, read, step, write } from '../../../engine/ops.js';
 import { patched } from '../../machine.js';
 import {
   refcount_add_checked,

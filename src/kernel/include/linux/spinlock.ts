@@ -15,7 +15,7 @@
 // so those checks would fire on legal executions.
 
 import { static_inline } from './compiler.js';
-import { block, frame, type Gen, read, report, step, write } from '../../../engine/ops.js';
+import { block, type Gen, read, report, step, write } from '../../../engine/ops.js';
 import { machine, smp_processor_id } from '../../machine.js';
 import { current_task, preempt_disable_in_step, preempt_enable_in_step, task_access } from '../../kernel/rcu/tree.js';
 import { printk } from '../../kernel/printk.js';
