@@ -4,7 +4,7 @@
 //
 // The check of a cell by an exhaustive strategy is split into its fault plans (see
 // engine/fault-plans.ts): the plan without faults first, then each plan it reaches, as jobs of
-// their own that any worker takes; their results merge in plan order. When a worker is idle,
+// their own that any worker takes; their results merge (in any order). When a worker is idle,
 // a running plan hands a subtree of its exploration to it (engine/subtrees.ts), so that one
 // big plan keeps every core busy. How many workers there are changes how long a check takes,
 // never what it finds.
@@ -92,7 +92,7 @@ type Run = (s: AnySpec, transfer?: MessagePort) => Promise<JobOutcome | PlanJobO
  * with what the earlier ones left of the limit, so that where the limit stops does not depend
  * on the workers; otherwise every plan a running plan reaches is started as soon as it is
  * reached, and a plan's exploration is split into subtree tasks while workers are idle. The
- * plans are the same either way, and their results merge in plan order.
+ * plans are the same either way, and their results merge, in any order.
  */
 async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: Run, idle: Int32Array, stats?: { subtreeTasks: number }): Promise<JobOutcome> {
   const s = spec.settings;

@@ -65,13 +65,13 @@ export class Collector {
         this.bySite.set(f.site, { f, count: 1, trace: w.trace.filter((s) => s.index <= f.traceLength), decisions: w.decisions });
       } else {
         prev.count++;
-        const better =
-          f.faults < prev.f.faults ||
-          (f.faults === prev.f.faults &&
-            (f.traceLength < prev.f.traceLength ||
-              // A cut-short execution's decisions are a prefix of its whole one's: where they
-              // already differ from the kept ones, the whole run need not be made.
-              (f.traceLength === prev.f.traceLength && (whole || prefixOrder(exec.decisions, prev.decisions) === 0 ? compareDecisions(get().decisions, prev.decisions) < 0 : prefixOrder(exec.decisions, prev.decisions) < 0))));
+        // Between equals, the first by decisions. A cut-short execution's decisions are a prefix
+        // of its whole run's: where they already differ from the kept ones, no run is needed.
+        const firstByDecisions = (): boolean => {
+          const o = prefixOrder(exec.decisions, prev.decisions);
+          return o !== 0 ? o < 0 : compareDecisions(get().decisions, prev.decisions) < 0;
+        };
+        const better = f.faults !== prev.f.faults ? f.faults < prev.f.faults : f.traceLength !== prev.f.traceLength ? f.traceLength < prev.f.traceLength : firstByDecisions();
         if (better) {
           const w = get();
           prev.f = f;

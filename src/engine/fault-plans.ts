@@ -10,7 +10,7 @@
 // an execution in which some site of its plan was not reached belongs to a smaller plan and is
 // declined (run for its races, not counted).
 //
-// The result of a check is the merge of its plans' results in plan order, however many
+// The result of a check is the merge of its plans' results (merge.ts: in any order), however many
 // workers or machines ran them: the same verdicts, findings, counts and interleavings.
 
 import type { Execution, Program } from './execution.js';
@@ -166,8 +166,7 @@ export function unionOfPlans(lists: readonly (readonly FaultPlan[])[]): FaultPla
 
 /** Merges the results of plans (in any order) into the result of the whole exploration. */
 export function mergePlanResults(results: readonly PlanResult[]): ExploreResult & { readonly declined: number; readonly plans: number } {
-  const ordered = [...results].sort((a, b) => comparePlans(a.plan, b.plan));
-  return { ...mergeResults(ordered.map((p) => ({ ...p.result, declined: p.declined }))), plans: ordered.length };
+  return { ...mergeResults(results.map((p) => ({ ...p.result, declined: p.declined }))), plans: results.length };
 }
 
 /** Explores `program` plan by plan in one thread: what the parallel and sharded runs equal. */

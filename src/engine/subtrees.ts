@@ -47,7 +47,6 @@ export type FrozenNode =
       readonly explored: readonly number[];
       readonly requests: readonly { readonly tag: number; readonly initials: readonly number[] }[];
       readonly later: readonly number[];
-      readonly handedOut: readonly (readonly [number, string])[];
       readonly awaiting: readonly (readonly [string, number])[];
     };
 

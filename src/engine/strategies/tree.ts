@@ -45,14 +45,12 @@ export interface SchedNode {
   fixed: number;
   /** The round of `chosen`. */
   chosenRound: number;
-  /** Threads explored here, or handed out. */
+  /** Threads explored here, or handed out to a subtree task. */
   explored?: Set<number>;
   /** Requests of several threads, by key (round and threads), resolved when their round ends. */
   requests?: Map<string, { readonly tag: number; readonly initials: readonly number[] }>;
   /** Requests of one thread from the open round, placed when it is fixed. */
   later?: Set<number>;
-  /** Threads handed to a subtree task, and the task's id. */
-  handedOut?: Map<number, string>;
   /** The tasks handed out here whose requests have not come back, and the round of each. */
   awaiting?: Map<string, number>;
 }
@@ -181,7 +179,7 @@ export abstract class TreeScheduler implements Scheduler, Splittable {
     if (initials.some((t) => node.backtrack.has(t))) return;
     if (tag < node.fixed) throw new Error(`internal error: a request for round ${tag} after round ${node.fixed} was fixed`);
     if (initials.length > 1) {
-      (node.requests ??= new Map()).set(`${tag}:${initials.join(',')}`, { tag, initials });
+      (node.requests ??= new Map()).set(roundKey(tag, initials), { tag, initials });
     } else if (tag === node.fixed) {
       this.place(node, initials[0]!);
     } else {
@@ -310,7 +308,6 @@ export abstract class TreeScheduler implements Scheduler, Splittable {
         for (let i = round.length - 1; i >= 0; i--) {
           const t = round[i]!;
           if (t === node.chosen || !startable(node, k, t)) continue;
-          (node.handedOut ??= new Map()).set(t, id);
           (node.awaiting ??= new Map()).set(id, k);
           (node.explored ??= new Set()).add(t);
           this.handedOutCount++;
@@ -350,11 +347,11 @@ export abstract class TreeScheduler implements Scheduler, Splittable {
 }
 
 /**
- * Whether thread `t` of round `k` can be explored now: not explored, handed out or asleep, and,
- * in the round still open, no thread that could still join it would come before it.
+ * Whether thread `t` of round `k` can be explored now: not explored (or handed out) or asleep,
+ * and, in the round still open, no thread that could still join it would come before it.
  */
 function startable(node: SchedNode, k: number, t: number): boolean {
-  if (node.explored?.has(t) || node.sleep.has(t) || node.handedOut?.has(t)) return false;
+  if (node.explored?.has(t) || node.sleep.has(t)) return false;
   if (k <= node.fixed) return true;
   for (const a of node.allowed) {
     if (a === t) return true;
@@ -374,8 +371,13 @@ function doneBefore(node: SchedNode, k: number, t: number): ReadonlySet<number> 
   return done.size === 0 ? NO_THREADS : done;
 }
 
+/** A node's key of a request of one of `initials` from round `tag`. */
+function roundKey(tag: number, initials: readonly number[]): string {
+  return `${tag}:${initials.join(',')}`;
+}
+
 function requestKey(r: Request): string {
-  return `${r.position}:${r.tag}:${r.initials.join(',')}`;
+  return `${r.position}:${roundKey(r.tag, r.initials)}`;
 }
 
 /**
@@ -385,7 +387,7 @@ function requestKey(r: Request): string {
 function freeze(n: TreeNode, prefixOnly = false): FrozenNode {
   if (n.kind === 'choice') return { kind: 'choice', allowed: n.allowed, label: n.label, chosen: n.chosen };
   const common = { kind: 'sched' as const, enabled: n.enabled, allowed: n.allowed, backtrack: [...n.backtrack], done: [...n.done], sleep: [...n.sleep], chosen: n.chosen, chosenRound: n.chosenRound, childSleep: [...n.childSleep] };
-  if (prefixOnly) return { ...common, rounds: [], fixed: n.fixed, explored: [], requests: [], later: [], handedOut: [], awaiting: [] };
+  if (prefixOnly) return { ...common, rounds: [], fixed: n.fixed, explored: [], requests: [], later: [], awaiting: [] };
   return {
     ...common,
     rounds: n.rounds.map((r) => r.slice()),
@@ -393,7 +395,6 @@ function freeze(n: TreeNode, prefixOnly = false): FrozenNode {
     explored: n.explored ? [...n.explored] : [],
     requests: n.requests ? [...n.requests.values()] : [],
     later: n.later ? [...n.later] : [],
-    handedOut: n.handedOut ? [...n.handedOut] : [],
     awaiting: n.awaiting ? [...n.awaiting] : [],
   };
 }
@@ -413,9 +414,8 @@ function thaw(n: FrozenNode): TreeNode {
     fixed: n.fixed,
     chosenRound: n.chosenRound,
     ...(n.explored.length > 0 ? { explored: new Set(n.explored) } : {}),
-    ...(n.requests.length > 0 ? { requests: new Map(n.requests.map((r): [string, { tag: number; initials: readonly number[] }] => [`${r.tag}:${r.initials.join(',')}`, r])) } : {}),
+    ...(n.requests.length > 0 ? { requests: new Map(n.requests.map((r): [string, { tag: number; initials: readonly number[] }] => [roundKey(r.tag, r.initials), r])) } : {}),
     ...(n.later.length > 0 ? { later: new Set(n.later) } : {}),
-    ...(n.handedOut.length > 0 ? { handedOut: new Map(n.handedOut) } : {}),
     ...(n.awaiting.length > 0 ? { awaiting: new Map(n.awaiting) } : {}),
   };
 }
