@@ -7,6 +7,14 @@
 // A race is a pair of conflicting events of different threads with no happens-before path
 // between them other than their direct conflict: reversing it gives a different Mazurkiewicz
 // trace (Abdulla, Aronis, Jonsson, Sagonas, "Source Sets", JACM 2017).
+//
+// Consecutive executions of a tree exploration share a prefix (everything above the node whose
+// choice changed: about three quarters of the events on the kernel scenarios), and an event's
+// ordering depends only on the events before it. So the relation is kept from one execution to
+// the next: `resume()` takes back the events after the shared prefix (each event's changes to
+// the object histories are logged so that they can be undone) and moves the histories from the
+// previous execution's objects to the new one's, which the replayed prefix touches in the same
+// order, footprint by footprint.
 
 import { EMPTY_EPOCH, type Epoch, joinEpoch } from './counter-epochs.js';
 import { type Access, type AccessKind, conflicting, forEachObject, kindOf } from './ops.js';
@@ -38,6 +46,10 @@ interface WriteRecord {
 }
 
 interface ObjectHistory {
+  /** The object, as the current execution's footprints name it. */
+  key: unknown;
+  /** The last resume() that renamed it. */
+  generation: number;
   lastWrite: number;
   /** The reads not yet ordered before a write (every read since the last write, unless a write preserved what it observes). */
   readsSinceWrite: number[];
@@ -71,6 +83,23 @@ interface Ordering {
   readonly touches: readonly Touch[];
 }
 
+/**
+ * What adding an event changed in one object's history, to undo it: the history, whether the
+ * event created it, and its fields as they were, with the lengths of the arrays it pushed to.
+ */
+interface Undo {
+  readonly h: ObjectHistory;
+  readonly created: boolean;
+  readonly lastWrite: number;
+  readonly reads: number[];
+  readonly readsLength: number;
+  readonly updates: number[];
+  readonly updatesLength: number;
+  readonly writes: WriteRecord[];
+  readonly writesLength: number;
+  readonly epoch: Epoch;
+}
+
 export class HappensBefore {
   /** clock[e]: the events of each thread that happen before or at e. */
   readonly clock: VectorClock[] = [];
@@ -78,11 +107,74 @@ export class HappensBefore {
   readonly local: number[] = [];
   private readonly preds: (readonly number[])[] = [];
   private readonly conflictPreds: (readonly number[])[] = [];
-  private readonly lastOfThread: number[] = [];
-  private readonly objects = new Map<unknown, ObjectHistory>();
+  private readonly lastOfThread: (number | undefined)[] = [];
+  private objects = new Map<unknown, ObjectHistory>();
+  /** undo[e]: how to take event e back; previousOfThread[e]: its thread's last event before it. */
+  private readonly undo: Undo[][] = [];
+  private readonly previousOfThread: (number | undefined)[] = [];
+  private generation = 0;
 
   constructor(readonly events: HbEvent[]) {
     for (let i = 0; i < events.length; i++) this.add(i);
+  }
+
+  /**
+   * Goes on with another execution, whose first `shared` events are those of the previous one
+   * replayed (same threads, same footprints, each naming the new execution's objects): takes the
+   * later events back, names the histories by the new objects, and adds `events` from `shared` on.
+   */
+  resume(events: readonly HbEvent[], shared: number): void {
+    for (let i = this.events.length - 1; i >= shared; i--) this.takeBack(i);
+    const renamed = new Map<unknown, ObjectHistory>();
+    const generation = ++this.generation;
+    for (let j = 0; j < shared; j++) {
+      const before = this.events[j]!.access;
+      const now = events[j]!.access;
+      for (let k = 0; k < now.length; k++) {
+        const h = this.objects.get(before[k]!.obj);
+        if (!h || h.generation === generation) continue;
+        h.generation = generation;
+        h.key = now[k]!.obj;
+        renamed.set(h.key, h);
+      }
+      this.events[j] = events[j]!;
+    }
+    this.objects = renamed;
+    for (let i = shared; i < events.length; i++) {
+      this.events.push(events[i]!);
+      this.add(i);
+    }
+  }
+
+  /** Takes back the last event. */
+  private takeBack(i: number): void {
+    const undo = this.undo[i]!;
+    for (let k = undo.length - 1; k >= 0; k--) {
+      const u = undo[k]!;
+      const h = u.h;
+      if (u.created) {
+        this.objects.delete(h.key);
+        continue;
+      }
+      h.lastWrite = u.lastWrite;
+      h.readsSinceWrite = u.reads;
+      u.reads.length = u.readsLength;
+      h.updatesSinceWrite = u.updates;
+      u.updates.length = u.updatesLength;
+      h.writes = u.writes;
+      u.writes.length = u.writesLength;
+      h.epoch = u.epoch;
+    }
+    const tid = this.events[i]!.tid;
+    const previous = this.previousOfThread[i];
+    this.lastOfThread[tid] = previous;
+    this.events.length = i;
+    this.clock.length = i;
+    this.local.length = i;
+    this.preds.length = i;
+    this.conflictPreds.length = i;
+    this.undo.length = i;
+    this.previousOfThread.length = i;
   }
 
   /** Adds event `i` of `events` (which must be the next one). */
@@ -93,10 +185,21 @@ export class HappensBefore {
     this.clock[i] = o.clock;
     this.preds[i] = o.preds;
     this.conflictPreds[i] = o.conflicts;
+    this.previousOfThread[i] = this.lastOfThread[e.tid];
     this.lastOfThread[e.tid] = i;
+    const undo: Undo[] = [];
+    this.undo[i] = undo;
     for (const { obj, kind, epoch, stored, stillOpen } of o.touches) {
       let h = this.objects.get(obj);
-      if (!h) this.objects.set(obj, (h = { lastWrite: -1, readsSinceWrite: [], updatesSinceWrite: [], writes: [], epoch: EMPTY_EPOCH }));
+      if (!h) {
+        this.objects.set(obj, (h = { key: obj, generation: this.generation, lastWrite: -1, readsSinceWrite: [], updatesSinceWrite: [], writes: [], epoch: EMPTY_EPOCH }));
+        undo.push({ h, created: true, lastWrite: -1, reads: h.readsSinceWrite, readsLength: 0, updates: h.updatesSinceWrite, updatesLength: 0, writes: h.writes, writesLength: 0, epoch: EMPTY_EPOCH });
+      } else {
+        const reads = h.readsSinceWrite;
+        const updates = h.updatesSinceWrite;
+        const writes = h.writes;
+        undo.push({ h, created: false, lastWrite: h.lastWrite, reads, readsLength: reads.length, updates, updatesLength: updates.length, writes, writesLength: writes.length, epoch: h.epoch });
+      }
       h.epoch = epoch;
       if (kind === 'write') {
         h.lastWrite = i;

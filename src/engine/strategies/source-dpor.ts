@@ -22,6 +22,7 @@ import { counterValues, type Execution } from '../execution.js';
 import { dependent, HappensBefore, type HbEvent } from '../happens-before.js';
 import type { Access } from '../ops.js';
 import { storedValues } from '../value-views.js';
+import type { SubtreeTask } from '../subtrees.js';
 import type { VectorClock } from '../vector-clock.js';
 import { type SchedNode, TreeScheduler } from './tree.js';
 
@@ -30,9 +31,17 @@ export class SourceDpor extends TreeScheduler {
   private counters = new CounterEpochs();
   /** How many of the execution's events `counters` has taken. */
   private counted = 0;
+  /** Happens-before over the last execution's events, and whether it holds that execution's. */
+  private readonly hb = new HappensBefore([]);
+  private hbHeld = false;
 
   protected initialBacktrack(_node: SchedNode, first: number): Iterable<number> {
     return [first];
+  }
+
+  override restore(task: SubtreeTask): void {
+    super.restore(task);
+    this.hbHeld = false;
   }
 
   override newExecution(): boolean {
@@ -68,13 +77,15 @@ export class SourceDpor extends TreeScheduler {
 
   private reverseRaces(exec: Execution): void {
     const events = exec.events;
-    const hb = new HappensBefore([]);
-    for (let j = 0; j < events.length; j++) {
-      hb.events.push(events[j]!);
-      hb.add(j);
-      // An event chosen above the divergence has the same past as in the previous execution:
-      // its races were reversed then.
-      if (this.nodeOfEvent[j]! < this.divergence) continue;
+    // The events chosen above the divergence are the previous execution's, replayed: their
+    // happens-before is kept (when the previous execution was this exploration's) and their
+    // races were reversed then.
+    let shared = 0;
+    while (shared < events.length && this.nodeOfEvent[shared]! < this.divergence) shared++;
+    const hb = this.hb;
+    hb.resume(events, this.hbHeld ? shared : 0);
+    this.hbHeld = true;
+    for (let j = shared; j < events.length; j++) {
       for (const race of hb.racesOf(j)) this.reverse(hb, race.first, j, events[j]!.tid, hb.clock[j]!, events[j]!.access);
     }
     // Steps announced but never taken race too: a thread left blocked, or cut off by its
