@@ -6,7 +6,7 @@
 
 import { percpu_ref_hung_task_lines } from '../src/kernel/lib/percpu-refcount.js';
 import type { Scenario } from './scenario.js';
-import { build_world, driver_actor, final_checks, outcome } from './support/p2pdma.js';
+import { build_world, driver_actor, final_checks, outcome, state } from './support/p2pdma.js';
 
 export const p2pdmaAddResourceFault: Scenario = {
   name: 'p2pdma-add-resource-fault',
@@ -18,7 +18,7 @@ export const p2pdmaAddResourceFault: Scenario = {
     return {
       setup() {
         const w = build_world(tree, 1, params.pages!);
-        return { threads: [driver_actor(w)], finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w) };
+        return { threads: [driver_actor(w)], finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w), state: state(w) };
       },
     };
   },

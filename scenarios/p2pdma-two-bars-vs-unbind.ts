@@ -6,7 +6,7 @@
 
 import { percpu_ref_hung_task_lines } from '../src/kernel/lib/percpu-refcount.js';
 import type { Scenario } from './scenario.js';
-import { build_world, client_actor, driver_actor, final_checks, outcome } from './support/p2pdma.js';
+import { build_world, client_actor, driver_actor, final_checks, outcome, state } from './support/p2pdma.js';
 import { PAGE_SIZE } from '../src/kernel/mm/memory_hotplug.js';
 
 export const p2pdmaTwoBarsVsUnbind: Scenario = {
@@ -22,7 +22,7 @@ export const p2pdmaTwoBarsVsUnbind: Scenario = {
         const w = build_world(tree, 2, params.pages!);
         const threads = [driver_actor(w)];
         for (let i = 0; i < params.clients!; i++) threads.push(client_actor(w, params.clients! > 1 ? `client${i}` : 'client', 2, params.pages! * PAGE_SIZE));
-        return { threads, finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w) };
+        return { threads, finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w), state: state(w) };
       },
     };
   },

@@ -6,7 +6,7 @@
 
 import { percpu_ref_hung_task_lines } from '../src/kernel/lib/percpu-refcount.js';
 import type { Scenario } from './scenario.js';
-import { build_world, driver_actor, final_checks, outcome, process_actor } from './support/p2pdma.js';
+import { build_world, driver_actor, final_checks, outcome, process_actor, state } from './support/p2pdma.js';
 
 export const p2pmemMmapVsUnbind: Scenario = {
   name: 'p2pmem-mmap-vs-unbind',
@@ -20,7 +20,7 @@ export const p2pmemMmapVsUnbind: Scenario = {
     return {
       setup() {
         const w = build_world(tree, 1, Math.max(params.pages!, params.mmap_pages!));
-        return { threads: [driver_actor(w), process_actor(w, params.mmap_pages!)], finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w) };
+        return { threads: [driver_actor(w), process_actor(w, params.mmap_pages!)], finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w), state: state(w) };
       },
     };
   },

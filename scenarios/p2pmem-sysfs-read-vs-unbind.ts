@@ -6,7 +6,7 @@
 
 import { percpu_ref_hung_task_lines } from '../src/kernel/lib/percpu-refcount.js';
 import type { Scenario } from './scenario.js';
-import { build_world, driver_actor, final_checks, outcome, sysfs_reader_actor } from './support/p2pdma.js';
+import { build_world, driver_actor, final_checks, outcome, state, sysfs_reader_actor } from './support/p2pdma.js';
 
 export const p2pmemSysfsReadVsUnbind: Scenario = {
   name: 'p2pmem-sysfs-read-vs-unbind',
@@ -18,7 +18,7 @@ export const p2pmemSysfsReadVsUnbind: Scenario = {
     return {
       setup() {
         const w = build_world(tree, 1, params.pages!);
-        return { threads: [driver_actor(w), sysfs_reader_actor(w, ['size'])], finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w) };
+        return { threads: [driver_actor(w), sysfs_reader_actor(w, ['size'])], finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w), state: state(w) };
       },
     };
   },

@@ -139,6 +139,11 @@ describe('the command line', () => {
 
   it('refuses an --html path it cannot write before the run, in one line', () =>
     expectUsageError(zonedev('check', 'example-lost-update', '--html', join(tmpdir(), 'no-such-dir-zonedev', 'r.html')), /--html .*: no directory/));
+
+  it('refuses a --trace-out or --junit path it cannot write before the run, in one line', () => {
+    expectUsageError(zonedev('check', 'example-lost-update', '--trace-out', join(tmpdir(), 'no-such-dir-zonedev', 't.json')), /--trace-out .*: no directory/);
+    expectUsageError(zonedev('merge', 'x.json', '--junit', tmpdir()), /--junit .*: is a directory/);
+  });
 });
 
 describe('zonedev replay', () => {

@@ -19,6 +19,7 @@
 // the probe — the client's work and the unbind — runs concurrently.
 
 import type { FinalReport, ThreadSpec } from '../../src/engine/execution.js';
+import type { ModelState } from '../../src/engine/state.js';
 import { block, frame, type Gen, read, step, write } from '../../src/engine/ops.js';
 import { bootTree } from '../../src/history/trees.js';
 import { device_driver_attach, device_release_driver } from '../../src/kernel/drivers/base/dd.js';
@@ -41,6 +42,7 @@ import { pci_add_device, pci_dev, pci_dev_put, pci_driver, pci_setup_mem_bar } f
 import { dev_kobj, kernfs_fop_read, kernfs_fop_release, sysfs_open } from '../../src/kernel/fs/sysfs.js';
 import { is_pci_p2pdma_page } from '../../src/kernel/include/linux/mm.js';
 import { VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } from '../../src/kernel/include/linux/mm_types.js';
+import { zone_device_state } from '../../src/kernel/inspect.js';
 import { dev_warn } from '../../src/kernel/kernel/printk.js';
 import { machine, patched } from '../../src/kernel/machine.js';
 import { memmap_present, PAGE_SIZE, PHYS_PFN } from '../../src/kernel/mm/memory_hotplug.js';
@@ -263,6 +265,11 @@ export function final_checks(w: p2pdma_world): () => FinalReport[] {
     if (w.provider.p2pdma !== null) out.push({ kind: 'leak', title: 'after unbind: pdev->p2pdma is still set' });
     return out;
   };
+}
+
+/** The state the trace viewer shows at each step (kernel/inspect.ts), for the provider and the client. */
+export function state(w: p2pdma_world): () => ModelState {
+  return () => zone_device_state([w.provider, w.client]);
 }
 
 /** A summary of the final state for comparing strategies. */

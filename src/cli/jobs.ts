@@ -7,6 +7,7 @@ import type { ExploreResult, StrategyName } from '../engine/explore.js';
 import type { FaultPlan } from '../engine/fault-plans.js';
 import type { Delivery, SubtreeTask, TaskEnd, TaskRun } from '../engine/subtrees.js';
 import type { TraceStep } from '../engine/execution.js';
+import type { ModelState } from '../engine/state.js';
 import type { ScenarioRef } from './catalog.js';
 import type { TriageLabel } from '../report/triage.js';
 
@@ -83,6 +84,8 @@ export interface PlanOutcome {
 export interface ReplayJob {
   readonly kind: 'replay';
   readonly token: string;
+  /** Capture the model's state after setup and every step (for the trace viewer and --trace-out). */
+  readonly states?: boolean;
   readonly heartbeat: Int32Array;
 }
 
@@ -113,6 +116,8 @@ export interface FindingReport {
   readonly details: readonly string[];
   readonly replay: string;
   readonly trace: readonly TraceStep[];
+  /** The state after setup, when its replay captured the model's state (ReplayJob.states; then every step has its state too). */
+  readonly initialState?: ModelState;
 }
 
 export interface CheckResult {

@@ -15,6 +15,9 @@ import { EXAMPLES } from '../examples/scenarios.js';
 import { SERIES, WHAT_IF } from '../history/patches.js';
 import { seriesPoints, TREES } from '../history/trees.js';
 import { htmlReport } from '../report/html.js';
+import { junitReport } from '../report/junit.js';
+import { chromeTrace } from '../report/perfetto.js';
+import { withStates } from './states.js';
 import { resultsDocument } from '../report/json.js';
 import { findingDetail, findingsList, findingSummary, groupFindings, matrix } from '../report/text.js';
 import { bisect, bisectText } from './bisect.js';
@@ -55,6 +58,8 @@ interface CheckFlags {
   param: string[];
   json?: boolean;
   html?: string;
+  traceOut?: string;
+  junit?: string;
   fullTrace?: boolean;
   jobs?: number;
   stall: number;
@@ -116,15 +121,15 @@ function statusOf(results: readonly CheckResult[]): number {
 }
 
 /**
- * Refuses, before a long run starts, an --html path that cannot be written: a missing or
- * unwritable directory, or a directory in the file's place.
+ * Refuses, before a long run starts, an output path (--html, --trace-out, --junit) that cannot
+ * be written: a missing or unwritable directory, or a directory in the file's place.
  */
-function checkWritable(file: string | undefined): void {
+function checkWritable(file: string | undefined, option = '--html'): void {
   if (file === undefined) return;
   const path = resolve(file);
   const dir = dirname(path);
   const bad = (why: string): never => {
-    throw new UsageError(`--html ${file}: ${why}`);
+    throw new UsageError(`${option} ${file}: ${why}`);
   };
   if (!existsSync(dir) || !statSync(dir).isDirectory()) bad(`no directory ${dir}`);
   if (existsSync(path) && statSync(path).isDirectory()) bad('is a directory');
@@ -135,6 +140,21 @@ function checkWritable(file: string | undefined): void {
   }
 }
 
+/** The files a check, a replay or a merge writes besides what it prints. */
+interface OutputFlags {
+  json?: boolean;
+  html?: string;
+  traceOut?: string;
+  junit?: string;
+  fullTrace?: boolean;
+}
+
+function checkOutputs(o: OutputFlags): void {
+  checkWritable(o.html, '--html');
+  checkWritable(o.traceOut, '--trace-out');
+  checkWritable(o.junit, '--junit');
+}
+
 /** Results in order, or the first error. */
 function unwrap(outcomes: readonly JobOutcome[]): CheckResult[] {
   for (const o of outcomes) if (isJobError(o)) throw new UsageError(o.error);
@@ -142,7 +162,7 @@ function unwrap(outcomes: readonly JobOutcome[]): CheckResult[] {
 }
 
 async function check(names: string[], o: CheckFlags): Promise<number> {
-  checkWritable(o.html);
+  checkOutputs(o);
   const waivers = o.waivers !== undefined ? readWaivers(o.waivers) : [];
   const given = parseParams(o.param);
   const explicit = names.length > 0;
@@ -202,23 +222,40 @@ async function check(names: string[], o: CheckFlags): Promise<number> {
   const treeOrder = [...TREES.map((t) => t.name), ...o.tree, '-'];
   const mode = explicit ? 'detail' : 'summary';
   results = triaged(results, o, waivers);
-  return emit(results, treeOrder, o, mode, o.shard && shardHeader(o.shard, specs, treeOrder, mode)) ?? (interrupted ? 130 : statusOf(results));
+  return (await emit(results, treeOrder, o, mode, o.shard && shardHeader(o.shard, specs, treeOrder, mode), o.jobs)) ?? (interrupted ? 130 : statusOf(results));
 }
 
 /**
- * Prints the results, then writes the HTML report. A report that cannot be written is one
- * line and exit status 2 (returned), after the results: the run is not lost.
+ * Prints the results, then writes the files asked for: the JUnit XML, and the HTML report and
+ * the Perfetto trace, for which each finding is replayed once with the model's state captured
+ * (states.ts). A file that cannot be written is one line and exit status 2 (returned), after
+ * the results: the run is not lost.
  */
-function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: { json?: boolean; html?: string; fullTrace?: boolean }, mode: 'detail' | 'summary', shard?: ShardHeader): number | undefined {
+async function emit(results: readonly CheckResult[], treeOrder: readonly string[], o: OutputFlags, mode: 'detail' | 'summary', shard?: ShardHeader, threads?: number): Promise<number | undefined> {
   print(results, treeOrder, o, mode, shard);
-  if (!o.html) return undefined;
+  let status: number | undefined;
+  const write = (option: string, file: string | undefined, text: () => string): void => {
+    if (file === undefined) return;
+    try {
+      writeFileSync(file, text());
+    } catch (e) {
+      process.stderr.write(`zonedev: ${option} ${file}: ${oneLine(e)}\n`);
+      status = 2;
+    }
+  };
+  write('--junit', o.junit, () => junitReport(results));
+  if (o.html === undefined && o.traceOut === undefined) return status;
+  let stepped: readonly CheckResult[] = results;
   try {
-    writeFileSync(o.html, htmlReport(results, [...new Set(treeOrder)], 'zonedev report'));
+    const s = await withStates(results, { threads });
+    stepped = s.results;
+    for (const f of s.failed) process.stderr.write(`zonedev: the state of a finding could not be captured, its viewer shows none: ${f}\n`);
   } catch (e) {
-    process.stderr.write(`zonedev: --html ${o.html}: ${oneLine(e)}\n`);
-    return 2;
+    process.stderr.write(`zonedev: the states of the findings could not be captured: ${oneLine(e)}\n`);
   }
-  return undefined;
+  write('--html', o.html, () => htmlReport(stepped, [...new Set(treeOrder)], 'zonedev report'));
+  write('--trace-out', o.traceOut, () => JSON.stringify(chromeTrace(stepped)));
+  return status;
 }
 
 function print(results: readonly CheckResult[], treeOrder: readonly string[], o: { json?: boolean; fullTrace?: boolean }, mode: 'detail' | 'summary', shard?: ShardHeader): void {
@@ -262,11 +299,11 @@ function whyIncomplete(stopReason: string): string {
   return `stopped: ${stopReason}`;
 }
 
-async function replayCmd(token: string, o: { json?: boolean; html?: string; stall: number; fullTrace?: boolean } & TriageFlags): Promise<number> {
-  checkWritable(o.html);
+async function replayCmd(token: string, o: OutputFlags & { stall: number } & TriageFlags): Promise<number> {
+  checkOutputs(o);
   const waivers = o.waivers !== undefined ? readWaivers(o.waivers) : [];
   const results = triaged(unwrap(await runJobs([{ kind: 'replay', token }], { threads: 1, stallMs: o.stall * 1000 })), o, waivers);
-  return emit(results, [...TREES.map((t) => t.name), results[0]!.tree], o, 'detail') ?? statusOf(results);
+  return (await emit(results, [...TREES.map((t) => t.name), results[0]!.tree], o, 'detail', undefined, 1)) ?? statusOf(results);
 }
 
 /**
@@ -383,7 +420,9 @@ async function main(argv: string[]): Promise<number> {
       .argument('[scenario...]', 'scenario names, or paths of scenario modules')
       .option('--tree <name>', 'kernel tree (repeatable)', collect, [])
       .option('--json', 'print one JSON document')
-      .option('--html <file>', 'also write an HTML report')
+      .option('--html <file>', 'also write an HTML report: the matrix, and a step-by-step viewer of each finding with the model state')
+      .option('--trace-out <file>', 'also write the findings\' interleavings as a Chrome JSON trace (open it in Perfetto UI or chrome://tracing)')
+      .option('--junit <file>', 'also write JUnit XML: a test case per scenario and tree, a failure per unwaived finding')
       .option('--full-trace', 'show every step of an interleaving, not runs folded into one line')
       .option('--progress', 'say on stderr as each scenario and tree finishes, also when stderr is not a terminal')
       .option('--shard <i/n>', "run only shard I of N of the check's cells (join the --json output of all N with merge)", parseShard),
@@ -397,10 +436,12 @@ async function main(argv: string[]): Promise<number> {
       .description('run again the one execution a replay token describes')
       .argument('<token>', 'replay token printed with a finding')
       .option('--json', 'print one JSON document')
-      .option('--html <file>', 'also write an HTML report')
+      .option('--html <file>', 'also write an HTML report with a step-by-step viewer of the interleaving')
+      .option('--trace-out <file>', 'also write the interleaving as a Chrome JSON trace (Perfetto UI, chrome://tracing)')
+      .option('--junit <file>', 'also write JUnit XML')
       .option('--full-trace', 'show every step of the interleaving')
       .option('--stall <s>', 'a model that takes no step for this long is stuck', int('--stall', 1), 20),
-  ).action(async (token: string, o: { json?: boolean; html?: string; stall: number; fullTrace?: boolean } & TriageFlags) => {
+  ).action(async (token: string, o: OutputFlags & { stall: number } & TriageFlags) => {
       code = await replayCmd(token, o);
     });
 
@@ -427,14 +468,16 @@ async function main(argv: string[]): Promise<number> {
       .description('join the --json output of the shards of one check (check --shard I/N) into what the whole check prints')
       .argument('<file...>', 'JSON documents written by check --json --shard I/N, one per shard')
       .option('--json', 'print one JSON document')
-      .option('--html <file>', 'also write an HTML report')
+      .option('--html <file>', 'also write an HTML report: the matrix, and a step-by-step viewer of each finding with the model state')
+      .option('--trace-out <file>', 'also write the findings\' interleavings as a Chrome JSON trace (Perfetto UI, chrome://tracing)')
+      .option('--junit <file>', 'also write JUnit XML: a test case per scenario and tree, a failure per unwaived finding')
       .option('--full-trace', 'show every step of an interleaving, not runs folded into one line'),
-  ).action((files: string[], o: { json?: boolean; html?: string; fullTrace?: boolean } & TriageFlags) => {
-    checkWritable(o.html);
+  ).action(async (files: string[], o: OutputFlags & TriageFlags) => {
+    checkOutputs(o);
     const waivers = o.waivers !== undefined ? readWaivers(o.waivers) : [];
     const m = mergeShards(files);
     const results = triaged(m.results, o, waivers);
-    code = emit(results, m.trees, o, m.mode) ?? statusOf(results);
+    code = (await emit(results, m.trees, o, m.mode)) ?? statusOf(results);
   });
 
   checkOptions(

@@ -140,13 +140,13 @@ async function runReplay(job: ReplayJob): Promise<CheckResult> {
   }
   const params = p.params as Record<string, number>;
   const { name, program } = await programFor(p.scenario, p.tree, params);
-  const exec = replay(program, rec.decisions, { maxFaults: rec.maxFaults ?? Infinity, maxSteps: rec.maxSteps, heartbeat: () => Atomics.add(job.heartbeat, 0, 1) });
+  const exec = replay(program, rec.decisions, { maxFaults: rec.maxFaults ?? Infinity, maxSteps: rec.maxSteps, heartbeat: () => Atomics.add(job.heartbeat, 0, 1), captureState: job.states ?? false });
   // Findings of one execution, grouped as check groups them.
   const bySite = new Map<string, FindingReport>();
   for (const f of exec.findings) {
     if (bySite.has(f.site)) continue;
     const trace = exec.trace.filter((s) => s.index <= f.traceLength);
-    bySite.set(f.site, { ...identify(f.kind, f.title, f.stack, f.details ?? []), thread: f.thread, ...(f.tid !== undefined ? { tid: f.tid } : {}), stack: f.stack, count: 1, faults: f.faults, label: triageLabel({ ...f, trace }), details: f.details ?? [], trace, replay: job.token.trim() });
+    bySite.set(f.site, { ...identify(f.kind, f.title, f.stack, f.details ?? []), thread: f.thread, ...(f.tid !== undefined ? { tid: f.tid } : {}), stack: f.stack, count: 1, faults: f.faults, label: triageLabel({ ...f, trace }), details: f.details ?? [], trace, replay: job.token.trim(), ...(exec.initialState ? { initialState: exec.initialState } : {}) });
   }
   const findings = [...bySite.values()];
   return {

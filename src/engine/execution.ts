@@ -3,6 +3,7 @@
 // each choice gets; the execution itself makes no decisions.
 
 import { type Access, type Announcement, type ChooseOp, type CounterAdd, Failure, type Gen, type Op, type Thread } from './ops.js';
+import { BLOCKED_SECTION, type ModelState } from './state.js';
 import { isReadable, sameView, type StoredValue, storedValues, valueNow } from './value-views.js';
 
 /** A thread the world starts with. */
@@ -28,6 +29,8 @@ export interface World {
   readonly outcome?: () => string;
   /** What the program can say of a deadlock, read when every thread left is blocked (lines of its report). */
   readonly hangDetails?: () => readonly string[];
+  /** The model's state as a reader of the interleaving sees it (state.ts); read only when captured. */
+  readonly state?: () => ModelState;
 }
 
 /** A model: something that can build a fresh world for every execution. */
@@ -54,6 +57,8 @@ export interface TraceStep {
   readonly notes: readonly string[];
   /** The call stack at each fault injected inside the step (the failing call's callers). */
   readonly faultStacks?: readonly (readonly string[])[];
+  /** The state after the step, when the execution captured it (ExecutionOptions.captureState). */
+  readonly state?: ModelState;
 }
 
 export interface RawFinding {
@@ -156,6 +161,8 @@ export interface ExecutionOptions {
   readonly heartbeat?: () => void;
   /** Keep the trace of steps (default true). Exploration does without, and replays for it. */
   readonly recordTrace?: boolean;
+  /** Read the world's state after setup and after every step, into the trace (default false). */
+  readonly captureState?: boolean;
 }
 
 export class Execution {
@@ -170,6 +177,8 @@ export class Execution {
   /** A thread has died of a fatal finding (an oops, a BUG, a KASAN report). */
   crashed = false;
   outcome: string | undefined;
+  /** The state after setup, when captured. */
+  initialState: ModelState | undefined;
   private readonly world: World;
   private notes: string[] = [];
   private faultStacks: (readonly string[])[] = [];
@@ -190,7 +199,15 @@ export class Execution {
       this.createThread(spec.name, spec.body, false, -1, key);
     });
     this.flushSetupNotes();
+    if (options.captureState) this.initialState = this.capture();
     if (this.status === 'running' && this.enabled().length === 0) this.finish();
+  }
+
+  /** The world's state now, with the blocked threads. */
+  private capture(): ModelState {
+    const sections = guard('state', () => this.world.state?.().sections ?? []);
+    const blocked = this.blocked().map((b) => ({ key: b.name, value: `waits for ${b.waitsFor}${b.stack.length ? ` in ${b.stack.at(-1)}` : ''}` }));
+    return { sections: [...sections, { name: BLOCKED_SECTION, rows: blocked }] };
   }
 
   /** Threads that could take a step now, in id order (computed once per state). */
@@ -249,7 +266,18 @@ export class Execution {
     } else {
       this.advance(t, eventIndex);
     }
-    if (this.recordTrace) this.trace.push({ index: eventIndex + 1, thread: t.name, tid, label, stack: frames(stackAtStep), notes: this.notes, ...(this.faultStacks.length ? { faultStacks: this.faultStacks } : {}) });
+    if (this.recordTrace) {
+      this.trace.push({
+        index: eventIndex + 1,
+        thread: t.name,
+        tid,
+        label,
+        stack: frames(stackAtStep),
+        notes: this.notes,
+        ...(this.faultStacks.length ? { faultStacks: this.faultStacks } : {}),
+        ...(this.options.captureState ? { state: this.capture() } : {}),
+      });
+    }
     if (stored) checkStored(t.name, label, access, stored, this.findings.length > findingsBefore && this.findings.at(-1)!.fatal);
     this.options.heartbeat?.();
     if (this.status !== 'running') return;

@@ -184,8 +184,8 @@ export function exploreWith(
  * first enabled thread and the first value of each choice, so that the result is a whole
  * execution whose decisions replay strictly.
  */
-export function replay(program: Program, decisions: readonly number[], options: { maxSteps?: number; maxFaults?: number; heartbeat?: () => void; extend?: boolean } = {}): Execution {
+export function replay(program: Program, decisions: readonly number[], options: { maxSteps?: number; maxFaults?: number; heartbeat?: () => void; extend?: boolean; captureState?: boolean } = {}): Execution {
   const scheduler = new ReplayScheduler(decisions, options.extend ?? false);
   scheduler.newExecution();
-  return runExecution(program, scheduler, { maxSteps: options.maxSteps ?? 10_000, maxFaults: options.maxFaults ?? Infinity, heartbeat: options.heartbeat });
+  return runExecution(program, scheduler, { maxSteps: options.maxSteps ?? 10_000, maxFaults: options.maxFaults ?? Infinity, heartbeat: options.heartbeat, captureState: options.captureState ?? false });
 }

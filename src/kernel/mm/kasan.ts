@@ -120,10 +120,38 @@ const embedded = new WeakMap<object, object[]>();
  * Declares `member` a struct embedded in `container` (a percpu_ref inside struct pci_p2pdma):
  * part of the container's memory, unlike an object a field merely points to.
  */
-export function embedMember(container: object, member: object): void {
+export function embedMember(container: object, member: object, target?: object): void {
   const list = embedded.get(container);
   if (list) list.push(member);
   else embedded.set(container, [member]);
+  if (target) members.set(member, { target, container });
+}
+
+/** For an embedded member's own proxy (p2pdma's member()): the struct behind it and its container. */
+const members = new WeakMap<object, { readonly target: object; readonly container: object }>();
+
+/**
+ * The memory of `obj` as a debugger reads it, without faulting: the object behind its proxies
+ * (its own and, for an embedded struct, its container's), and what became of it when it is
+ * gone. For showing the state (kernel/inspect.ts), never for model code.
+ */
+export function peek_memory<T extends object>(obj: T): { readonly raw: T; readonly gone: Poison | undefined } {
+  let raw: object = obj;
+  let gone: Poison | undefined;
+  for (let guard = 0; guard < 8; guard++) {
+    const m = members.get(raw);
+    if (m) {
+      gone ??= state.get(m.container)?.poison;
+      raw = m.target;
+      continue;
+    }
+    const t = state.get(raw);
+    if (!t || t.target === raw) break;
+    gone ??= t.poison;
+    raw = t.target;
+  }
+  gone ??= state.get(raw)?.poison;
+  return { raw: raw as T, gone };
 }
 
 /** The shared objects of an allocation's own memory: itself and the structs embedded in it. */

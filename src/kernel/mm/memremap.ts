@@ -151,6 +151,13 @@ export function add_system_ram(start: number, end: number): void {
   state().system_ram.push({ start, end });
 }
 
+/** For the state a debugger shows (kernel/inspect.ts): the distinct dev_pagemaps pgmap_array holds, by index. */
+export function pgmap_array_entries(): dev_pagemap[] {
+  const out: dev_pagemap[] = [];
+  for (const slot of [...state().pgmap_array.values()].sort((a, b) => a.index - b.index)) if (slot.entry !== null && !out.includes(slot.entry)) out.push(slot.entry);
+  return out;
+}
+
 /** For tests and end-of-scenario checks: what memremap has set up and not torn down. */
 export function memremap_leftovers(): string[] {
   const s = state();

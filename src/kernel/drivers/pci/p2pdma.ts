@@ -134,7 +134,7 @@ function member<T extends object>(container: object, obj: T, what: string): T {
       return Reflect.set(target, prop, value, receiver);
     },
   });
-  embedMember(container, proxy);
+  embedMember(container, proxy, obj);
   return proxy;
 }
 
