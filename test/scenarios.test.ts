@@ -139,6 +139,9 @@ describe('scenario verdicts (DPOR)', () => {
           if (!c.options.preemptionBound) expect(r.complete).toBe(true);
           const got = [...new Set(r.findings.map(label))].sort();
           expect(got).toEqual([...(c.expected[tree.name] ?? [])].sort());
+          // A finding is reached by some of the executions run to their end, never more.
+          for (const f of r.findings) expect(f.count).toBeGreaterThanOrEqual(1);
+          for (const f of r.findings) expect(f.count).toBeLessThanOrEqual(r.explored);
           for (const f of r.findings) {
             const again = reproduce(program, f, c.options.maxFaults ?? 1);
             expect(again.filter((g) => g.kind === f.kind && g.title === f.title).map((g) => g.title)).toEqual([f.title]);

@@ -58,13 +58,17 @@ export class Collector {
       }
       return whole;
     };
+    // Counted are the executions run to their end, of which a finding says it was reached by
+    // so many: a cut-short execution is equivalent to one of them up to where it was cut. It
+    // still offers its interleaving, which may be shorter than theirs.
+    const counted = exec.status === 'abandoned' ? 0 : 1;
     for (const f of exec.findings) {
       const prev = this.bySite.get(f.site);
       if (!prev) {
         const w = get();
-        this.bySite.set(f.site, { f, count: 1, trace: w.trace.filter((s) => s.index <= f.traceLength), decisions: w.decisions });
+        this.bySite.set(f.site, { f, count: counted, trace: w.trace.filter((s) => s.index <= f.traceLength), decisions: w.decisions });
       } else {
-        prev.count++;
+        prev.count += counted;
         // Between equals, the first by decisions. A cut-short execution's decisions are a prefix
         // of its whole run's: where they already differ from the kept ones, no run is needed.
         const firstByDecisions = (): boolean => {
