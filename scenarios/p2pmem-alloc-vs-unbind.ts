@@ -15,13 +15,14 @@ export const p2pmemAllocVsUnbind: Scenario = {
   params: {
     pages: { default: 1, min: 1, max: 4, description: 'pages in the provider BAR' },
     clients: { default: 1, min: 1, max: 3, description: 'concurrent p2pmem clients (each allocates one page)' },
+    rounds: { default: 1, min: 1, max: 3, description: 'times each client allocates, DMA-maps and frees (a freed page is handed out again)' },
   },
   build(tree, params) {
     return {
       setup() {
         const w = build_world(tree, 1, params.pages!);
         const threads = [driver_actor(w)];
-        for (let i = 0; i < params.clients!; i++) threads.push(client_actor(w, params.clients! > 1 ? `client${i}` : 'client', 1, PAGE_SIZE));
+        for (let i = 0; i < params.clients!; i++) threads.push(client_actor(w, params.clients! > 1 ? `client${i}` : 'client', 1, PAGE_SIZE, false, params.rounds!));
         return { threads, finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w), state: state(w) };
       },
     };

@@ -15,12 +15,13 @@ export const p2pmemMmapVsUnbind: Scenario = {
   params: {
     pages: { default: 1, min: 1, max: 4, description: 'pages in the provider BAR' },
     mmap_pages: { default: 1, min: 1, max: 4, description: 'pages the process maps (at most pages)' },
+    rounds: { default: 1, min: 1, max: 3, description: 'times the process mmaps, touches and munmaps (a freed page is handed out again)' },
   },
   build(tree, params) {
     return {
       setup() {
         const w = build_world(tree, 1, Math.max(params.pages!, params.mmap_pages!));
-        return { threads: [driver_actor(w), process_actor(w, params.mmap_pages!)], finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w), state: state(w) };
+        return { threads: [driver_actor(w), process_actor(w, params.mmap_pages!, params.rounds!)], finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w), state: state(w) };
       },
     };
   },

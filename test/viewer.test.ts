@@ -128,7 +128,7 @@ describe('the trace viewer (--html) in Chromium', () => {
     expect(await cursor()).toBe(f.trace.length - 1);
     const last = await panel(page);
     expect(last).toEqual(expected(f, f.trace.length - 1));
-    expect(last.rows).toContain('struct page / pfn 0x100000: memmap removed');
+    expect(last.rows).toContain('struct page / pfn 0x100000: no memmap (section not present)');
 
     // The setup shown and hidden again.
     await viewer.locator('button.setup').click();

@@ -168,12 +168,13 @@ export const dma_map_sg_p2p = frame('dma_map_sg', function* (dev: pci_dev, sgl: 
 
 /**
  * An in-kernel DMA client: `allocs` times allocate `bytes` of p2pmem from the provider (each a
- * one-entry scatterlist), DMA-map them, and free them all. With `find`, the client first looks
- * the provider up with pci_p2pmem_find_many(); without, it was configured with the provider
- * before (as nvmet's p2pmem=<device> namespace attribute does, which checks pci_has_p2pmem()
- * when it is written) and holds a reference to it.
+ * one-entry scatterlist), DMA-map them, and free them all; `rounds` times over (the memory a
+ * round frees goes back to the pool, and the next round is handed it again). With `find`, the
+ * client first looks the provider up with pci_p2pmem_find_many(); without, it was configured
+ * with the provider before (as nvmet's p2pmem=<device> namespace attribute does, which checks
+ * pci_has_p2pmem() when it is written) and holds a reference to it.
  */
-export function client_actor(w: p2pdma_world, name: string, allocs: number, bytes: number, find = false): ThreadSpec {
+export function client_actor(w: p2pdma_world, name: string, allocs: number, bytes: number, find = false, rounds = 1): ThreadSpec {
   return {
     name,
     *body(): Gen<void> {
@@ -183,14 +184,16 @@ export function client_actor(w: p2pdma_world, name: string, allocs: number, byte
       // pci_p2pmem_find_many() checks it for each device).
       const pdev = find ? yield* pci_p2pmem_find_many([w.client.dev]) : w.probed.published ? w.provider : null;
       if (!pdev) return;
-      const sgls: scatterlist[] = [];
-      for (let i = 0; i < allocs; i++) {
-        const sg = yield* pci_p2pmem_alloc_sgl(pdev, bytes);
-        if (!sg) break;
-        sgls.push(sg);
+      for (let round = 0; round < rounds; round++) {
+        const sgls: scatterlist[] = [];
+        for (let i = 0; i < allocs; i++) {
+          const sg = yield* pci_p2pmem_alloc_sgl(pdev, bytes);
+          if (!sg) break;
+          sgls.push(sg);
+        }
+        if (sgls.length) yield* dma_map_sg_p2p(w.client, sgls);
+        for (const sg of sgls) yield* pci_p2pmem_free_sgl(pdev, sg);
       }
-      if (sgls.length) yield* dma_map_sg_p2p(w.client, sgls);
-      for (const sg of sgls) yield* pci_p2pmem_free_sgl(pdev, sg);
       pci_dev_put(pdev);
     },
   };
@@ -201,10 +204,11 @@ export const USER_ADDR = 0x7f00_0000_0000;
 
 /**
  * A user process: open /sys/bus/pci/devices/<provider>/p2pmem/allocate, mmap `pages` pages of
- * it MAP_SHARED read/write, `maps` times in turn: touch every page, munmap; then close the file
- * and exit.
+ * it MAP_SHARED read/write, touch every page, munmap; `rounds` times in turn (the pages a
+ * munmap frees go back to the pool, and the next mmap is handed them again); then close the
+ * file and exit.
  */
-export function process_actor(w: p2pdma_world, pages: number, maps = 1): ThreadSpec {
+export function process_actor(w: p2pdma_world, pages: number, rounds = 1): ThreadSpec {
   return {
     name: 'process',
     *body(): Gen<void> {
@@ -214,7 +218,7 @@ export function process_actor(w: p2pdma_world, pages: number, maps = 1): ThreadS
       const mm = mm_alloc('p2pmem-user');
       const len = pages * PAGE_SIZE;
       const flags = VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE;
-      for (let m = 0; m < maps; m++) {
+      for (let round = 0; round < rounds; round++) {
         const addr = yield* vm_mmap(mm, filp, USER_ADDR, len, flags, 0);
         if (addr < 0) continue;
         for (let a = addr; a < addr + len; a += PAGE_SIZE) yield* user_access(mm, a, true);

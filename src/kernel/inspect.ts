@@ -39,12 +39,12 @@ export function zone_device_state(pdevs: readonly pci_dev[]): ModelState {
   return { sections };
 }
 
-/** Every struct page the memmap has built: _refcount, _mapcount, pgmap; or that its section is gone. */
+/** Every struct page of the vmemmap: _refcount, _mapcount, pgmap; or that its section has no memmap (not added yet, or removed). */
 function page_rows(): StateRow[] {
   const pages = [...memmap().pages].sort(([a], [b]) => a - b);
   return pages.map(([pfn, p]): StateRow => {
     const key = `pfn ${hex(pfn)}`;
-    if (!memmap_present(pfn)) return { key, value: 'memmap removed' };
+    if (!memmap_present(pfn)) return { key, value: 'no memmap (section not present)' };
     const { raw } = peek<page>(p);
     const refcount = peek(refcount_obj(p)).raw.counter;
     const mapcount = peek(mapcount_obj(p)).raw.counter;
