@@ -139,7 +139,7 @@ export function driver_actor(w: p2pdma_world, unbind = true): ThreadSpec {
 }
 
 /** Waits until the provider's probe has returned (the scenario's precondition for the other actors). */
-function* wait_probed(w: p2pdma_world): Gen<void> {
+export function* wait_probed(w: p2pdma_world): Gen<void> {
   yield* block('(scenario) wait for the provider probe', 'the provider probe', () => w.probed.done, read(w.probed));
 }
 

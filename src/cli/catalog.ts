@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
 import { SCENARIOS } from '../../scenarios/index.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { EXAMPLES } from '../examples/scenarios.js';
@@ -21,7 +22,7 @@ export class UsageError extends Error {
 export type ScenarioRef = { readonly kind: 'library'; readonly name: string } | { readonly kind: 'file'; readonly path: string };
 
 export function refFor(arg: string): ScenarioRef {
-  if (/\.(m?js|cjs)$/.test(arg) || arg.includes('/')) {
+  if (/\.(m?[jt]s|c[jt]s)$/.test(arg) || arg.includes('/')) {
     const path = resolve(arg);
     if (!existsSync(path)) throw new UsageError(`no scenario module at ${arg}`);
     return { kind: 'file', path };
@@ -43,15 +44,29 @@ export async function loadScenario(ref: ScenarioRef): Promise<Scenario> {
   }
   let mod: Record<string, unknown>;
   try {
+    // A TypeScript module is compiled as it is loaded, without a rebuild: tsx's loader, taken
+    // into this thread's module graph, so that the module and the command share the model's
+    // modules (one machine(), one Failure class).
+    if (/\.[cm]?ts$/.test(ref.path)) typescriptLoader ??= register();
     mod = (await import(pathToFileURL(ref.path).href)) as Record<string, unknown>;
   } catch (e) {
     throw new UsageError(`cannot load scenario module ${ref.path}: ${oneLine(e)}`);
   }
-  const s = (mod.default ?? mod.scenario) as Partial<Scenario> | undefined;
+  const s = scenarioOf(mod);
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.build !== 'function') {
     throw new UsageError(`${ref.path} does not export a scenario (export default { name, description, params, build })`);
   }
   return { description: '', params: {}, ...s } as Scenario;
+}
+
+/** tsx's loader, once registered in this thread. */
+let typescriptLoader: (() => Promise<void>) | undefined;
+
+/** A module's scenario: its default export (or `scenario`), through a CommonJS wrapper's `default` if there is one. */
+function scenarioOf(mod: Record<string, unknown>): Partial<Scenario> | undefined {
+  let s = (mod.default ?? mod.scenario) as (Partial<Scenario> & { default?: unknown }) | undefined;
+  if (s && typeof s === 'object' && s.name === undefined && typeof s.default === 'object') s = s.default as Partial<Scenario>;
+  return s;
 }
 
 /** The trees a scenario applies to, in series order. */

@@ -80,6 +80,15 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     fixedBy: RCU_CONVERSION,
   },
   {
+    id: 'p2pdma-freed-has_p2pmem',
+    kind: 'kasan',
+    match: /^BUG: KASAN: use-after-free: read of struct pci_p2pdma\.p2pmem_published \(allocated by devm_kmalloc\)$/,
+    summary: "pci_has_p2pmem() (pci_p2pmem_find_many()) reads pdev->p2pdma->p2pmem_published with no RCU while the unbind frees the pci_p2pdma devres",
+    upstream: 'fixed',
+    introducedBy: SUPPORT_P2P,
+    fixedBy: RCU_CONVERSION,
+  },
+  {
     id: 'pool-freed-size_show',
     kind: 'kasan',
     match: /^BUG: KASAN: use-after-free: read of struct gen_pool\.chunks \(allocated by gen_pool_create\)$/,
