@@ -81,8 +81,8 @@ describe('rounds: a freed page is handed out again', () => {
 });
 
 describe('rounds: the verdicts with two rounds are those with one', () => {
-  const label = (f: { kind: string; title: string }): string => {
-    const b = knownBug(f.kind, f.title);
+  const label = (f: { kind: string; title: string; stack: readonly string[] }): string => {
+    const b = knownBug(f.kind, f.title, f.stack);
     return b ? `${b.kind}:${b.id}` : `UNEXPECTED ${f.kind}: ${f.title}`;
   };
   const cases: [string, string[]][] = [

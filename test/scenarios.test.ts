@@ -25,8 +25,8 @@ import { SCENARIOS } from '../scenarios/index.js';
 import { knownBug } from '../src/history/known-bugs.js';
 
 /** Short names for the findings: their entry in the catalogue of known bugs, by kind and description. */
-function label(f: { kind: string; title: string }): string {
-  const b = knownBug(f.kind, f.title);
+function label(f: { kind: string; title: string; stack: readonly string[] }): string {
+  const b = knownBug(f.kind, f.title, f.stack);
   return b ? `${b.kind}:${b.id}` : `UNEXPECTED ${f.kind}: ${f.title}`;
 }
 

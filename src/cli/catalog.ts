@@ -8,6 +8,7 @@ import { register } from 'tsx/esm/api';
 import { SCENARIOS } from '../../scenarios/index.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { EXAMPLES } from '../examples/scenarios.js';
+import { SERIES, WHAT_IF } from '../history/patches.js';
 import { findTree, treeHas, TREES, type Tree } from '../history/trees.js';
 
 /** A user-facing error: printed as one line, exit status 2. */
@@ -85,10 +86,16 @@ export function applies(s: Scenario, t: Tree): boolean {
   return true;
 }
 
+/** A tree by name, with what-if patches after a `+` (`newest+p2pdma-free-pagemap-with-pool`): an unknown one is a usage error. */
 export function resolveTree(name: string): Tree {
-  const base = name.split('+')[0]!;
-  const t = findTree(base);
-  if (!t) throw new UsageError(`unknown tree '${name}' (see 'zonedev list trees')`);
+  const [base, ...whatIf] = name.split('+');
+  const t = findTree(base!);
+  if (!t) throw new UsageError(`unknown tree '${base}' (see 'zonedev list trees')`);
+  for (const w of whatIf) {
+    if (WHAT_IF.some((p) => p.id === w)) continue;
+    const inSeries = SERIES.some((p) => p.id === w);
+    throw new UsageError(`unknown what-if patch '${w}' in --tree ${name} (${inSeries ? `${w} is a patch of the series: check --tree @${w}` : "see 'zonedev list patches'"})`);
+  }
   return t;
 }
 

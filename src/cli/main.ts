@@ -368,7 +368,7 @@ function list(what: string | undefined, o: { json?: boolean }): number {
     print(doc, TREES.map((t) => `${t.name.padEnd(8)} ${t.description} (${patchIds(t.upTo).length} modelled patches)`));
   } else if (w === 'patches') {
     const doc = [...SERIES.map((p) => ({ ...p, whatIf: false })), ...WHAT_IF.map((p) => ({ ...p, whatIf: true }))];
-    print(doc, doc.map((p) => `${p.id.padEnd(38)} ${p.date}  ${p.commit ? p.commit.slice(0, 12).padEnd(12) : '-'.padEnd(12)}  ${p.subject}${p.seed ? ` [seed ${p.seed}]` : ''}${p.whatIf ? ' [what-if]' : ''}`));
+    print(doc, doc.map((p) => `${p.id.padEnd(38)} ${p.date}  ${p.commit ? p.commit.slice(0, 12).padEnd(12) : '-'.padEnd(12)}  ${p.subject}${p.seed ? ` [seed ${p.seed}]` : ''}${p.whatIf ? ` [what-if: --tree ${p.base ?? '<tree>'}+${p.id}]` : ''}`));
   } else if (w === 'scenarios') {
     const all = [...SCENARIOS, ...EXAMPLES];
     const doc = all.map((s) => ({ name: s.name, description: s.description, trees: treesFor(s).map((t) => t.name), params: s.params, example: EXAMPLES.includes(s) }));

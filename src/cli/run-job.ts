@@ -166,7 +166,7 @@ async function runReplay(job: ReplayJob): Promise<CheckResult> {
 
 /** What a finding is called and whether it is known: its syzbot-style title and catalogue entry. */
 function identify(kind: string, description: string, stack: readonly string[], details: readonly string[]): Pick<FindingReport, 'kind' | 'title' | 'description' | 'bug' | 'origin'> {
-  const bug = knownBug(kind, description);
+  const bug = knownBug(kind, description, stack);
   return { kind, title: findingTitle(kind, description, stack, details), description, ...(bug ? { bug: bug.id } : {}), origin: origin(bug) };
 }
 

@@ -23,9 +23,13 @@ export interface KnownBug {
   /**
    * 'fixed': an upstream commit fixes it; 'removed': an upstream change made it unreachable
    * without naming it; 'unfixed': present on the newest tree, no upstream fix; 'not-a-bug':
-   * the kernel's intended reaction to an injected failure.
+   * the kernel's intended reaction to an injected failure; 'not-merged': found on a what-if
+   * patch modelled from a proposal that was never merged (its review found it too; `fixedBy` is
+   * what was merged instead).
    */
-  readonly upstream: 'fixed' | 'removed' | 'unfixed' | 'not-a-bug';
+  readonly upstream: 'fixed' | 'removed' | 'unfixed' | 'not-a-bug' | 'not-merged';
+  /** A function the finding's call stack must hold (two hangs on one completion, told apart by where they wait). */
+  readonly within?: string;
   readonly introducedBy?: UpstreamCommit;
   readonly fixedBy?: UpstreamCommit;
   /** The seed document that describes it. */
@@ -128,6 +132,28 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     seed: '001',
   },
   {
+    id: 'devmap_ref_done-in-kill',
+    kind: 'hang',
+    match: /^task hung: driver in wait_for_completion waits for completion p2pdma->devmap_ref_done(; .*)?$/,
+    within: 'pci_p2pdma_percpu_kill',
+    summary:
+      "with the wait moved into pci_p2pdma_percpu_kill() (what-if p2pdma-wait-in-kill), the first pgmap's kill waits for page references of a pgmap whose release has not run yet (two BARs at unbind; the first BAR's pages when the second add_resource fails in the probe)",
+    upstream: 'not-merged',
+    introducedBy: { subject: 'PCI/P2PDMA: wait for the devmap_ref in the kill callback, after the last put_page() (the seed 002 thread, not merged)' },
+    fixedBy: FINAL_PUT_RACE,
+    seed: '002',
+  },
+  {
+    id: 'null-p2pdma-release-v1',
+    kind: 'panic',
+    match: /^BUG: kernel NULL pointer dereference: pdev->p2pdma->pool in pci_p2pdma_release$/,
+    summary: 'v1 of "Track pgmap references per resource" (what-if p2pdma-per-resource-ref-v1): pci_p2pdma_release() reads pdev->p2pdma->pool after setting pdev->p2pdma to NULL',
+    upstream: 'not-merged',
+    introducedBy: { subject: 'PCI/P2PDMA: Track pgmap references per resource, not globally (v1, 2019-03-29)' },
+    fixedBy: PER_RESOURCE,
+    seed: '001',
+  },
+  {
     id: 'devmap_ref_done',
     kind: 'hang',
     match: /^task hung: driver in wait_for_completion waits for completion p2pdma->devmap_ref_done$/,
@@ -218,9 +244,9 @@ export function knownBugById(id: string | undefined): KnownBug | undefined {
   return id === undefined ? undefined : KNOWN_BUGS.find((b) => b.id === id);
 }
 
-/** The catalogue entry a finding is, by its kind and description. */
-export function knownBug(kind: string, description: string): KnownBug | undefined {
-  return KNOWN_BUGS.find((b) => b.kind === kind && b.match.test(description));
+/** The catalogue entry a finding is, by its kind and description (and its call stack, for an entry that names a function). */
+export function knownBug(kind: string, description: string, stack: readonly string[] = []): KnownBug | undefined {
+  return KNOWN_BUGS.find((b) => b.kind === kind && b.match.test(description) && (b.within === undefined || stack.includes(b.within)));
 }
 
 /** "known" when upstream has fixed it, removed it or intends it; "new" otherwise. */

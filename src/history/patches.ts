@@ -166,6 +166,33 @@ export const SERIES: readonly Patch[] = [
 /** Patches proposed but never merged: modelled to ask "what if". */
 export const WHAT_IF: readonly Patch[] = [
   {
+    id: 'p2pdma-wait-in-kill',
+    base: 'v5.1',
+    subject: 'PCI/P2PDMA: wait for the devmap_ref in the kill callback, after the last put_page()',
+    date: '2018-11-27',
+    seed: '002',
+    summary:
+      "Logan Gunthorpe's diff in the seed 002 thread (reply to \"mm, devm_memremap_pages: Fix shutdown handling\", 2018-11-27): devm_memremap_pages_release() calls pgmap->kill() after its put_page() loop, pci_p2pdma_percpu_kill() waits for devmap_ref_done after percpu_ref_kill(), and pci_p2pdma_release() no longer waits. Wrong with two BARs, as the thread says: the first kill waits for the page references the other pgmap's release has not dropped yet, and the second kill returns at once (the ref is dying).",
+  },
+  {
+    id: 'p2pdma-device-kref',
+    base: 'v5.1',
+    subject: 'PCI/P2PDMA: kill the devmap_ref on the last pgmap kill, counted by a device-level kref',
+    date: '2018-11-29',
+    seed: '002',
+    summary:
+      "Dan Williams' question in the seed 002 thread (\"Can you just have a normal device-level kref for this case? On final device-level kref_put then kill the percpu_ref?\"), as one reading of it: struct pci_p2pdma gets a kref counting its pgmaps (the first pci_p2pdma_add_resource() initialises it, each later one takes a reference); pci_p2pdma_percpu_kill() puts it instead of the percpu_ref_is_dying() guard, and the last put kills the percpu_ref. It replaces the double-kill guard; the wait stays in pci_p2pdma_release(), after arch_remove_memory().",
+  },
+  {
+    id: 'p2pdma-per-resource-ref-v1',
+    base: 'v5.2',
+    subject: 'PCI/P2PDMA: Track pgmap references per resource, not globally (v1)',
+    date: '2019-03-29',
+    seed: '001',
+    summary:
+      "v1 of seed 001's patch 5/6 (Dan Williams, 2019-03-29): pci_p2pdma_release() sets pdev->p2pdma to NULL, synchronize_rcu(), then gen_pool_destroy(pdev->p2pdma->pool), a NULL dereference. Logan Gunthorpe caught it testing the series; v2 keeps p2pdma in a local (\"Fix a NULL-pointer deref crash in pci_p2pdma_release() (Logan)\").",
+  },
+  {
     id: 'p2pdma-free-pagemap-with-pool',
     base: 'newest',
     subject: 'PCI/P2PDMA: Free the pagemaps only after the pool that hands out their references',

@@ -38,7 +38,7 @@ export function mailReport(r: CheckResult, f: FindingReport, bisected: { result:
   if (bug) {
     out.push(`upstream:     ${f.origin} (${bug.id}): ${bug.summary}`);
     if (bug.introducedBy) out.push(`introduced:   ${cite(bug.introducedBy)}`);
-    if (bug.fixedBy) out.push(`${bug.upstream === 'removed' ? 'gone with:   ' : 'fixed by:    '} ${cite(bug.fixedBy)}`);
+    if (bug.fixedBy) out.push(`${bug.upstream === 'removed' ? 'gone with:   ' : bug.upstream === 'not-merged' ? 'merged instead:' : 'fixed by:    '} ${cite(bug.fixedBy)}`);
     if (bug.upstream === 'unfixed') out.push('fixed by:     nothing upstream yet');
     const fix = bug.candidateFix === undefined ? undefined : WHAT_IF.find((p) => p.id === bug.candidateFix);
     if (fix) out.push(`candidate:    "${fix.subject}" — ${fix.summary} Check it with --tree ${fix.base ?? r.tree.split('+')[0]}+${fix.id}.`);

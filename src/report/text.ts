@@ -124,7 +124,7 @@ export function upstreamLines(f: Pick<FindingReport, 'bug' | 'origin'>): string[
   if (!b) return ['new: not in the catalogue of known upstream bugs'];
   const out = [`${f.origin} (${b.id}): ${b.summary}`];
   if (b.introducedBy) out.push(`  introduced by ${cite(b.introducedBy)}`);
-  if (b.fixedBy) out.push(`  ${b.upstream === 'removed' ? 'gone upstream with' : 'fixed by'} ${cite(b.fixedBy)}`);
+  if (b.fixedBy) out.push(`  ${b.upstream === 'removed' ? 'gone upstream with' : b.upstream === 'not-merged' ? 'never merged; merged instead:' : 'fixed by'} ${cite(b.fixedBy)}`);
   if (b.upstream === 'unfixed') out.push('  not fixed upstream');
   return out;
 }

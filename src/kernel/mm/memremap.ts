@@ -398,7 +398,8 @@ export function pgmap_pfn_valid(pgmap: dev_pagemap, pfn: number): boolean {
 
 /**
  * devm_memremap_pages_release(data) — the devres action.
- * v5.1: kill(ref); put_page() on every device pfn; then, with NO wait, mem_hotplug_begin();
+ * v5.1: kill(ref); put_page() on every device pfn (what-if p2pdma-wait-in-kill: the kill after
+ * the loop); then, with NO wait, mem_hotplug_begin();
  * arch_remove_memory(); kasan_remove_zero_shadow(); mem_hotplug_done(); untrack_pfn();
  * pgmap_array_delete(); dev_WARN_ONCE(altmap.alloc). A page whose count the put_page() loop
  * did not take to 0 is still referenced when its struct page goes away (seed 002).
@@ -418,8 +419,10 @@ export const devm_memremap_pages_release = frame('devm_memremap_pages_release', 
   const kill = pgmap.kill;
   const ref = pgmap.ref;
   if (!kill || !ref) panic(`BUG: kernel NULL pointer dereference: pgmap->kill in devm_memremap_pages_release`);
-  yield* kill(ref);
+  // What-if p2pdma-wait-in-kill: the kill (which then waits) after the put_page() loop.
+  if (!patched('p2pdma-wait-in-kill')) yield* kill(ref);
   for (let pfn = pfn_first_v5(pgmap); pfn < pfn_end_v5(pgmap); pfn++) yield* put_page(pfn_to_page(pfn));
+  if (patched('p2pdma-wait-in-kill')) yield* kill(ref);
 
   if (patched('memremap-fix-final-page-put-race')) {
     yield* step('pgmap->cleanup(pgmap->ref)', read(pgmap));

@@ -77,6 +77,7 @@ import { EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../../include/uapi/errno.js'
 import { type Access } from '../../../engine/ops.js';
 import { current_task, rcu_assign_pointer, rcu_dereference_protected, RCU_INIT_POINTER, rcu_read_lock_in_step, rcu_read_unlock, rcu_read_unlock_in_step, synchronize_rcu, task_access } from '../../kernel/rcu/tree.js';
 import { complete, complete_all, completion, init_completion, wait_for_completion } from '../../kernel/sched/completion.js';
+import { kref, kref_get, kref_init, kref_put, kref_read } from '../../include/linux/kref.js';
 import { gen_pool_add_owner, gen_pool_create, gen_pool_destroy, gen_pool_for_each_chunk, gen_pool_free_owner, gen_pool_avail, gen_pool_size, gen_pool_virt_to_phys } from '../../lib/genalloc.js';
 import { percpu_ref_exit, percpu_ref_init } from '../../lib/percpu-refcount.js';
 import { patched } from '../../machine.js';
@@ -212,6 +213,8 @@ export class p2pdma_provider {
 export class pci_p2pdma {
   devmap_ref: percpu_ref = new percpu_ref('p2pdma->devmap_ref');
   devmap_ref_done: completion = new completion('p2pdma->devmap_ref_done');
+  /** What-if p2pdma-device-kref (v5.1): the pgmaps whose kill has not run yet. */
+  kref: kref = new kref(0);
   pool: gen_pool | null = null;
   p2pmem_published = false;
   readonly map_types = new xarray();
@@ -238,12 +241,15 @@ export type p2pdma_pagemap = pci_p2pdma_pagemap;
 
 /** container_of(): embedded member → its container (pointer arithmetic, reads no memory). */
 const p2pdma_of_ref = new WeakMap<object, pci_p2pdma>();
+const p2pdma_of_kref = new WeakMap<object, pci_p2pdma>();
 const p2p_pgmap_of = new WeakMap<object, pci_p2pdma_pagemap>();
 
 /** Makes a devm_kzalloc'ed pci_p2pdma's members die with it. */
 function embed_p2pdma(p2p: pci_p2pdma): void {
   p2p.devmap_ref = member(p2p, p2p.devmap_ref, 'struct pci_p2pdma.devmap_ref');
   p2p.devmap_ref_done = member(p2p, p2p.devmap_ref_done, 'struct pci_p2pdma.devmap_ref_done');
+  p2p.kref = member(p2p, p2p.kref, 'struct pci_p2pdma.kref');
+  p2pdma_of_kref.set(p2p.kref, p2p);
   p2pdma_of_ref.set(p2p.devmap_ref, p2p);
   ref_container.set(p2p.devmap_ref, p2p);
   if (patched('p2pdma-provider-per-bar')) {
@@ -511,12 +517,26 @@ const pci_p2pdma_percpu_release = percpu_ref_func(
  * be called multiple times by a driver and may register the percpu_kill devm action multiple
  * times. We only want the first action to actually kill the percpu_ref." — return when dying.
  * v5.2: percpu_ref_kill(ref).
+ * What-if p2pdma-wait-in-kill: then wait_for_completion(&p2p->devmap_ref_done).
+ * What-if p2pdma-device-kref: kref_put(&p2p->kref, pci_p2pdma_kref_release) instead: the
+ * last pgmap's kill kills the ref.
  */
 const pci_p2pdma_percpu_kill = frame('pci_p2pdma_percpu_kill', function* (ref: percpu_ref): Gen<void> {
+  if (patched('p2pdma-device-kref')) {
+    const p2p = p2pdma_of_ref.get(ref)!;
+    yield* kref_put(p2p.kref, pci_p2pdma_kref_release);
+    return;
+  }
   if (!patched('p2pdma-per-resource-ref')) {
     if (yield* percpu_ref_is_dying(ref)) return;
   }
   yield* percpu_ref_kill(ref);
+  if (patched('p2pdma-wait-in-kill')) yield* wait_for_completion(p2pdma_of_ref.get(ref)!.devmap_ref_done);
+});
+
+/** What-if p2pdma-device-kref: pci_p2pdma_kref_release(kref): percpu_ref_kill(&p2p->devmap_ref). */
+const pci_p2pdma_kref_release = frame('pci_p2pdma_kref_release', function* (k: kref): Gen<void> {
+  yield* percpu_ref_kill(p2pdma_of_kref.get(k)!.devmap_ref);
 });
 
 /**
@@ -547,7 +567,7 @@ export const pci_p2pdma_release = frame('pci_p2pdma_release', function* (pdev: p
     yield* step('if (!pdev->p2pdma)', read(pdev));
     const p2pdma = pdev.p2pdma;
     if (!p2pdma) return;
-    yield* wait_for_completion(p2pdma.devmap_ref_done);
+    if (!patched('p2pdma-wait-in-kill')) yield* wait_for_completion(p2pdma.devmap_ref_done);
     yield* percpu_ref_exit(p2pdma.devmap_ref);
     yield* step('pdev->p2pdma->pool', read(pdev), read(p2pdma));
     yield* gen_pool_destroy(deref(p2pdma.pool, 'pool', where));
@@ -578,8 +598,14 @@ export const pci_p2pdma_release = frame('pci_p2pdma_release', function* (pdev: p
     yield* sysfs_remove_group(dev_kobj(pdev.dev), p2pmem_group());
     return;
   }
-  yield* step('p2pdma->pool', read(p2pdma));
-  yield* gen_pool_destroy(deref(p2pdma.pool, 'p2pdma->pool', where));
+  if (patched('p2pdma-per-resource-ref-v1')) {
+    // v1 of the patch: gen_pool_destroy(pdev->p2pdma->pool), pdev->p2pdma set to NULL above.
+    yield* step('pdev->p2pdma->pool', read(pdev));
+    yield* gen_pool_destroy(deref(deref(pdev.p2pdma, 'pdev->p2pdma->pool', where).pool, 'pdev->p2pdma->pool', where));
+  } else {
+    yield* step('p2pdma->pool', read(p2pdma));
+    yield* gen_pool_destroy(deref(p2pdma.pool, 'p2pdma->pool', where));
+  }
   yield* sysfs_remove_group(dev_kobj(pdev.dev), p2pmem_group());
   if (patched('memremap-pgmap-owned-ref')) yield* xa_destroy(p2pdma.map_types);
 });
@@ -775,6 +801,12 @@ function* add_resource_v51(pdev: pci_dev, bar: number, size: number, offset: num
   pgmap.type = MEMORY_DEVICE_PCI_P2PDMA;
   pgmap.pci_p2pdma_bus_offset = pci_bus_address(pdev, bar) - pci_resource_start(pdev, bar);
   pgmap.kill = pci_p2pdma_percpu_kill;
+  // What-if p2pdma-device-kref: one reference per pgmap, which its kill (at release, or on
+  // devm_memremap_pages()' failure) puts; the first pgmap initialises the kref.
+  if (patched('p2pdma-device-kref')) {
+    if ((yield* kref_read(p2pdma.kref)) === 0) yield* kref_init(p2pdma.kref);
+    else yield* kref_get(p2pdma.kref);
+  }
 
   let error: number;
   pgmap_free: {
