@@ -4,8 +4,8 @@
 // xarray, and the ZONE_DEVICE page free paths (__put_devmap_managed_page(),
 // __put_devmap_managed_folio_refs(), free_zone_device_folio()) and zone_device_page_init().
 //
-// Trees (sources read: /tmp/notes/memremap.md; torvalds/linux a95c90f1 kernel/memremap.c for
-// v5.1, the seed 001 patches for v5.2, linux-mm 163177a5 mm/memremap.c for newest):
+// Trees (sources read: torvalds/linux a95c90f1 kernel/memremap.c for v5.1, the seed 001
+// patches for v5.2, mm/memremap.c of v6.15, linux-mm 163177a5 mm/memremap.c for newest):
 //
 // - v5.1: devm_memremap_pages(dev, pgmap) with the caller's ref and kill; its release
 //   devm_memremap_pages_release() does kill → put_page() of every device pfn →

@@ -3,19 +3,18 @@
 // (pci_alloc_p2pmem) and, from v6.2, from user space through the sysfs "allocate" file
 // (p2pmem_alloc_mmap), DMA-mapping it, and the teardown at driver unbind.
 //
-// Sources read (torvalds/linux and patch mails through the search tool; notes in
-// /tmp/notes/p2pdma.md):
+// Sources read (torvalds/linux and the patch mails):
 // - v5.1: drivers/pci/p2pdma.c @ 02917e9f86 (one percpu_ref devmap_ref per device).
 // - v5.2: seed 001, "[PATCH v2 3/6] PCI/P2PDMA: Fix the gen_pool_add_virt() failure path",
 //   "[PATCH v2 5/6] PCI/P2PDMA: Track pgmap references per resource, not globally" (read),
 //   "[PATCH v2 6/6] mm/devm_memremap_pages: Fix final page put race" (pgmap->cleanup).
 // - "PCI/P2PDMA: finish RCU conversion of pdev->p2pdma" (Eric Dumazet, 2021; read).
-// - v6.2..v6.14: the p2pdma.c of 7e9c7ef83d78 and later (read: stored copy with the allocate
-//   file, page_free and pgmap first in pci_p2pdma_pagemap); v6.15: seed 000 (b7e282378773).
+// - v6.2..v6.14: the p2pdma.c of 7e9c7ef83d78 and later (the allocate file, page_free, pgmap
+//   first in pci_p2pdma_pagemap); v6.15: seed 000 (b7e282378773).
 // - later fixes: cb500023a752 (inverted VM_WARN), 6220694c52a5 (percpu_ref_put when
 //   vm_insert_page fails), Sungho Kim 2025-08 (devm_kfree(p2p_pgmap)), Alistair Popple
 //   2026-01 (set_page_count(page, 0) when vm_insert_page fails).
-// - newest: stored copy with pcim_p2pdma_init(), a p2pdma_provider per BAR,
+// - newest: the mainline p2pdma.c with pcim_p2pdma_init(), a p2pdma_provider per BAR,
 //   pci_p2pdma_setup_pool(), p2pdma_folio_free(), devm_add_action() + mappings_remove.
 //
 // Tree differences, each hunk branching on its patch (see src/history/patches.ts):

@@ -4,7 +4,7 @@
 // (kernel/memremap.c up to v5.2) are in src/kernel/mm/memremap.ts.
 //
 // Trees (read: torvalds/linux a95c90f1 for v5.1; the seed 001 patches for v5.2; mm/memremap.c
-// of v6.15 and linux-mm for newest, see /tmp/notes/memremap.md):
+// of v6.15 and linux-mm 163177a5 for newest):
 //
 // - v5.1: enum memory_type { PRIVATE = 1, PUBLIC, FS_DAX, PCI_P2PDMA } (device-dax leaves the
 //   type 0); struct dev_pagemap { page_fault, page_free(page, data), altmap, altmap_valid, res,
