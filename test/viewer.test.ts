@@ -47,35 +47,39 @@ async function open(url: string): Promise<{ page: Page; errors: string[]; reques
   return { page, errors, requests };
 }
 
-/** The state panel as shown: "section / key: value" lines, and those marked changed. */
-async function panel(page: Page): Promise<{ rows: string[]; changed: string[] }> {
+/** The state panel as shown: "section / key: value" lines, those marked changed, and the rows the step removed (struck through). */
+async function panel(page: Page): Promise<{ rows: string[]; changed: string[]; removed: string[] }> {
   return page.locator('.viewer').first().evaluate((v) => {
     const rows: string[] = [];
     const changed: string[] = [];
+    const removed: string[] = [];
     v.querySelectorAll<HTMLElement>('.statepanel .row').forEach((r) => {
       const line = `${r.dataset.section} / ${r.textContent}`;
-      rows.push(line);
+      if (r.classList.contains('removed')) removed.push(line);
+      else rows.push(line);
       if (r.classList.contains('changed')) changed.push(line);
     });
-    return { rows, changed };
+    return { rows, changed, removed };
   });
 }
 
 /** What the panel must show after step i of the finding: the model's own state, captured by its replay. */
-function expected(f: FindingReport, i: number): { rows: string[]; changed: string[] } {
+function expected(f: FindingReport, i: number): { rows: string[]; changed: string[]; removed: string[] } {
   const state = f.trace[i]!.state ?? f.initialState!;
   const previous = i === 0 ? f.initialState! : (f.trace[i - 1]!.state ?? f.initialState!);
   const old = new Map(previous.sections.flatMap((s) => s.rows.map((r) => [`${s.name} / ${r.key}`, r.value] as const)));
   const rows: string[] = [];
   const changed: string[] = [];
+  const removed: string[] = [];
   for (const s of state.sections) {
     for (const r of s.rows) {
       const line = `${s.name} / ${r.key}: ${r.value}`;
       rows.push(line);
       if (i > 0 && old.get(`${s.name} / ${r.key}`) !== r.value) changed.push(line);
     }
+    if (i > 0) for (const r of previous.sections.find((x) => x.name === s.name)?.rows ?? []) if (!s.rows.some((n) => n.key === r.key)) removed.push(`${s.name} / ${r.key}: ${r.value}`);
   }
-  return { rows, changed };
+  return { rows, changed, removed };
 }
 
 describe('the trace viewer (--html) in Chromium', () => {
@@ -89,7 +93,7 @@ describe('the trace viewer (--html) in Chromium', () => {
     const { results } = await withStates(checked, { threads: 1 });
     const f = results[0]!.findings[0]!;
     expect(f.title).toBe('BUG: unable to handle kernel paging request in pci_p2pdma_map_sg');
-    const setup = setupLength(f.trace);
+    const setup = setupLength(f.trace, f.initialState);
     expect(setup).toBeGreaterThan(0);
 
     const { page, errors, requests } = await open(pathToFileURL(html).href);
@@ -100,7 +104,9 @@ describe('the trace viewer (--html) in Chromium', () => {
       return `step ${s.index === 0 ? 'setup' : s.index} of ${f.trace.at(-1)!.index}: ${s.thread} ${s.label}`;
     };
 
-    // It opens on the first step after the setup, the setup's rows hidden.
+    // The setup ends when the client, waiting for the probe at the start, can run; it opens on
+    // the first step after it, the setup's rows hidden.
+    expect(f.trace[setup - 1]!.state!.sections.find((s) => s.name === 'blocked threads')!.rows).toEqual([]);
     expect(await cursor()).toBe(setup);
     expect(await viewer.locator('tr.step.hidden').count()).toBe(setup);
     expect(await viewer.locator('.where').textContent()).toBe(where(setup));
@@ -116,7 +122,7 @@ describe('the trace viewer (--html) in Chromium', () => {
 
     // By click, on every step where the state changes.
     for (let i = setup; i < f.trace.length; i++) {
-      if (expected(f, i).changed.length === 0) continue;
+      if (expected(f, i).changed.length === 0 && expected(f, i).removed.length === 0) continue;
       await viewer.locator(`tr.step[data-step="${i}"]`).click();
       expect(await cursor()).toBe(i);
       expect(await panel(page)).toEqual(expected(f, i));
@@ -133,8 +139,11 @@ describe('the trace viewer (--html) in Chromium', () => {
     // The setup shown and hidden again.
     await viewer.locator('button.setup').click();
     expect(await viewer.locator('tr.step.hidden').count()).toBe(0);
+    await viewer.locator(`tr.step[data-step="${setup - 2}"]`).click();
     await viewer.locator('button.setup').click();
     expect(await viewer.locator('tr.step.hidden').count()).toBe(setup);
+    // Hiding the setup with the cursor in it moves the cursor out of it.
+    expect(await cursor()).toBe(setup);
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await viewer.locator(`tr.step[data-step="${f.trace.length - 1}"]`).click();

@@ -34,7 +34,8 @@ export function readWaivers(file: string): Waiver[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`--waivers ${file}: ${oneLine(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`--waivers ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'not readable' : oneLine(e)}`);
   }
   return parseWaivers(text, file);
 }

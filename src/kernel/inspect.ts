@@ -46,6 +46,8 @@ function page_rows(): StateRow[] {
     const key = `pfn ${hex(pfn)}`;
     if (!memmap_present(pfn)) return { key, value: 'no memmap (section not present)' };
     const { raw } = peek<page>(p);
+    // CONFIG_DEBUG_VM's page_init_poison(): the memmap filled with 0xff before it is initialised.
+    if (raw.flags === -1) return { key, value: 'poisoned (page_init_poison(): every word 0xff)' };
     const refcount = peek(refcount_obj(p)).raw.counter;
     const mapcount = peek(mapcount_obj(p)).raw.counter;
     const pgmap = raw.pgmap ? `, pgmap ${pgmap_name(raw.pgmap)}` : '';

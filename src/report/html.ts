@@ -10,8 +10,8 @@
 
 import type { CheckResult, FindingReport } from '../cli/jobs.js';
 import type { TraceStep } from '../engine/execution.js';
-import type { ModelState } from '../engine/state.js';
-import { kernelReport, upstreamLines, verdict } from './text.js';
+import { BLOCKED_SECTION, type ModelState } from '../engine/state.js';
+import { groupFindings, kernelReport, upstreamLines, verdict } from './text.js';
 import { describeLabel } from './triage.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -49,10 +49,21 @@ export function htmlReport(results: readonly CheckResult[], trees: readonly stri
   for (const s of scenarios) parts.push(`<tr><td>${esc(s)}</td>${cols.map((t) => cell(s, t)).join('')}</tr>`);
   parts.push('</table>');
   const withFindings = results.filter((r) => r.findings.length > 0);
-  if (withFindings.length > 0) {
-    parts.push('<h2>Findings</h2><ol class="index">');
-    for (const r of withFindings) r.findings.forEach((f, i) => parts.push(`<li><a href="#${esc(findingAnchor(r, i))}">${esc(r.scenario)} on ${esc(r.tree)} [${i + 1}] ${esc(f.kind)}: ${esc(f.title)}</a></li>`));
-    parts.push('</ol>');
+  // Numbered as the text numbers them: a bug [n], each of its trees and call paths [n.k].
+  const number = new Map<FindingReport, string>();
+  const groups = groupFindings(results);
+  groups.forEach((g, i) => g.members.forEach((m, k) => number.set(m.finding, g.members.length > 1 ? `${i + 1}.${k + 1}` : `${i + 1}`)));
+  const anchorOf = new Map<FindingReport, string>();
+  for (const r of withFindings) r.findings.forEach((f, i) => anchorOf.set(f, findingAnchor(r, i)));
+  if (groups.length > 0) {
+    parts.push('<h2>Findings</h2><ul class="index">');
+    for (const g of groups) {
+      for (const m of g.members) {
+        const f = m.finding;
+        parts.push(`<li><a href="#${esc(anchorOf.get(f)!)}">[${number.get(f)}] ${esc(f.kind)}: ${esc(f.title)}</a> (${esc(m.result.scenario)} on ${esc(m.result.tree)})${f.waived !== undefined ? ' <b>waived</b>' : ''}</li>`);
+      }
+    }
+    parts.push('</ul>');
   }
   const data: ViewerData[] = [];
   for (const r of withFindings) {
@@ -60,7 +71,7 @@ export function htmlReport(results: readonly CheckResult[], trees: readonly stri
     r.findings.forEach((f, i) => {
       const id = findingAnchor(r, i);
       parts.push(`<section class="finding" id="${esc(id)}">`);
-      parts.push(`<h3>[${i + 1}] ${esc(f.kind)}: ${esc(f.title)}</h3>`);
+      parts.push(`<h3>[${number.get(f)}] ${esc(f.kind)}: ${esc(f.title)}</h3>`);
       parts.push(`<p>in ${esc(f.thread)} <span class="stack">${esc(f.stack.join(' > '))}</span>; reached by ${f.count} of ${r.explored} executions</p>`);
       parts.push(`<p class="triage">${esc(describeLabel(f.label))}${f.waived !== undefined ? `; <b>waived</b> by <code>${esc(f.waived)}</code>` : ''}</p>`);
       parts.push(`<pre class="upstream">${esc(upstreamLines(f).join('\n'))}</pre>`);
@@ -85,12 +96,24 @@ function findingAnchor(r: CheckResult, i: number): string {
   return `${anchor(r)}-${i + 1}`;
 }
 
-/** The steps before the first step of a second thread (the setup steps of index 0 included). */
-export function setupLength(trace: readonly TraceStep[]): number {
+/**
+ * The setup: the steps before a thread that waited at the start (for the provider's probe, on
+ * these scenarios) can run, or before a second thread first steps when the state was not
+ * captured; never a step that injects a fault.
+ */
+export function setupLength(trace: readonly TraceStep[], initial?: ModelState): number {
+  const blocked = (st: ModelState | undefined): Set<string> => new Set(st?.sections.find((x) => x.name === BLOCKED_SECTION)?.rows.map((r) => r.key) ?? []);
+  const waiting = blocked(initial);
   let first: string | undefined;
   for (let i = 0; i < trace.length; i++) {
     const s = trace[i]!;
+    if (s.faultStacks?.length) return i;
     if (s.index === 0) continue;
+    if (initial && s.state) {
+      const now = blocked(s.state);
+      if (waiting.size === 0 || [...waiting].some((t) => !now.has(t))) return i + 1;
+      continue;
+    }
     first ??= s.thread;
     if (s.thread !== first) return i;
   }
@@ -106,7 +129,7 @@ function rowsOf(state: ModelState): Map<string, RowChange> {
 function viewerData(id: string, f: FindingReport): ViewerData {
   const steps = f.trace.map((s) => ({ index: s.index, thread: s.thread, label: s.label, stack: s.stack, notes: s.notes }));
   const threads = [...new Set(f.trace.map((s) => s.thread))];
-  const base = { id, threads, setup: setupLength(f.trace), steps };
+  const base = { id, threads, setup: setupLength(f.trace, f.initialState), steps };
   if (!f.initialState || f.trace.some((s) => !s.state && s.index > 0)) return base;
   let before = rowsOf(f.initialState);
   const initial = [...before.values()];
@@ -132,15 +155,15 @@ body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
 td.ok{background:#e8f5e9}td.bad{background:#ffebee}td.na{color:#999}
 .stack{color:#666}.note{color:#b71c1c}code{word-break:break-all}
-.viewer{display:flex;gap:1em;align-items:flex-start;outline:none;border:1px solid #ddd;padding:.5em}
+.viewer{outline:none;border:1px solid #ddd;padding:.5em}.viewer .body{display:flex;gap:1em;align-items:flex-start}
 .viewer:focus{border-color:#1976d2}
-.lanes{max-height:70vh;overflow:auto;flex:3}
+.lanes{max-height:70vh;overflow:auto;flex:3;min-width:0}.lanes th{position:sticky;top:0;background:#fafafa}
 .lanes table{margin:0;font-family:ui-monospace,monospace;font-size:.8em}
 .lanes tr.step{cursor:pointer}.lanes tr.cursor td{background:#fff3cd}
 .lanes tr.hidden{display:none}.lanes td.num{color:#666;text-align:right}
 .statepanel{flex:2;position:sticky;top:0;font-family:ui-monospace,monospace;font-size:.8em;max-height:70vh;overflow:auto}
 .statepanel h4{margin:.6em 0 .2em;font-family:system-ui,sans-serif}
-.statepanel .row.changed{background:#c8e6c9}.statepanel .key{color:#555}.statepanel .none{color:#999}
+.statepanel .row.changed{background:#c8e6c9}.statepanel .row.removed{background:#ffcdd2;text-decoration:line-through}.statepanel .key{color:#555}.statepanel .none{color:#999}
 .where{font-family:ui-monospace,monospace;font-size:.85em;margin:.3em 0}
 button.setup{margin:.3em 0}
 `;
@@ -192,12 +215,18 @@ const SCRIPT = `
       toggle.textContent = collapsed ? 'show the ' + d.setup + ' setup steps' : 'hide the setup steps';
       toggle.hidden = !(d.setup > 0 && d.setup < d.steps.length);
     }
-    toggle.addEventListener('click', function () { collapsed = !collapsed; showSetup(); });
-    left.appendChild(toggle);
-    left.appendChild(where);
+    toggle.addEventListener('click', function () {
+      collapsed = !collapsed;
+      showSetup();
+      if (collapsed && at < d.setup) move(d.setup);
+    });
+    var body = el('div', 'body');
     left.appendChild(table);
-    root.appendChild(left);
-    root.appendChild(right);
+    body.appendChild(left);
+    body.appendChild(right);
+    root.appendChild(toggle);
+    root.appendChild(where);
+    root.appendChild(body);
 
     // The state after each step, rebuilt from the changes.
     var states = [];
@@ -246,6 +275,17 @@ const SCRIPT = `
           row.dataset.key = kr[1][1];
           row.appendChild(el('span', 'key', kr[1][1] + ': '));
           row.appendChild(el('span', 'value', kr[1][2]));
+          right.appendChild(row);
+        });
+        // Rows the step removed, struck through with the value they had.
+        if (at > 0) st.changed.forEach(function (k) {
+          var before = states[at - 1].rows.get(k);
+          if (st.rows.has(k) || !before || before[0] !== name) return;
+          var row = el('div', 'row removed');
+          row.dataset.section = name;
+          row.dataset.key = before[1];
+          row.appendChild(el('span', 'key', before[1] + ': '));
+          row.appendChild(el('span', 'value', before[2]));
           right.appendChild(row);
         });
       });

@@ -23,10 +23,13 @@ export function junitReport(results: readonly CheckResult[], name = 'zonedev che
   const errors = (r: CheckResult): number => (r.complete ? 0 : 1);
   const total = (f: (r: CheckResult) => number, rs: readonly CheckResult[]): number => rs.reduce((n, r) => n + f(r), 0);
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  out.push(`<testsuites name="${xmlText(name)}" tests="${results.length}" failures="${total((r) => failures(r).length, results)}" errors="${total(errors, results)}">`);
+  // failures and errors count test cases (of tests), as dashboards read them; a test case has
+  // a <failure> element per unwaived finding.
+  const failed = (r: CheckResult): number => (failures(r).length > 0 ? 1 : 0);
+  out.push(`<testsuites name="${xmlText(name)}" tests="${results.length}" failures="${total(failed, results)}" errors="${total(errors, results)}">`);
   for (const s of scenarios) {
     const cells = results.filter((r) => r.scenario === s);
-    out.push(`  <testsuite name="${xmlText(s)}" tests="${cells.length}" failures="${total((r) => failures(r).length, cells)}" errors="${total(errors, cells)}" skipped="0">`);
+    out.push(`  <testsuite name="${xmlText(s)}" tests="${cells.length}" failures="${total(failed, cells)}" errors="${total(errors, cells)}" skipped="0">`);
     for (const r of cells) {
       out.push(`    <testcase classname="${xmlText(s)}" name="${xmlText(r.tree === '-' ? s : `${s} on ${r.tree}`)}">`);
       for (const f of failures(r)) {
