@@ -26,18 +26,16 @@
 //   dev_pagemap_kill()/dev_pagemap_cleanup() existed only in v5.3..v5.x (the caller-supplied
 //   ref era) and are in none of the modelled trees.
 //
-// Stand-ins for other kernel files that memremap calls (kept here, small, with their state in
-// the machine global 'memremap'): the pgmap_array xarray (lib/xarray.c xa_store_range/xa_load),
-// region_intersects() of kernel/resource.c (System RAM ranges a scenario declares),
-// track_pfn_remap()/untrack_pfn() (pfnmap_track/pfnmap_untrack in newest) of arch/x86/mm/pat,
-// kasan_add_zero_shadow()/kasan_remove_zero_shadow() of mm/kasan/init.c, dev_to_node(),
-// numa_mem_id(), and the devmap_managed_key static key.
+// What memremap calls in other kernel files is at their paths: the pgmap_array xarray in
+// lib/xarray.ts, region_intersects() in kernel/resource.ts, track_pfn_remap()/untrack_pfn() in
+// arch/x86/mm/pat/memtype.ts, kasan_add_zero_shadow()/kasan_remove_zero_shadow() in
+// mm/kasan/init.ts; dev_to_node() and numa_mem_id() are the one-node machine's, here.
 //
 // Every call that can fail is a fault point (xa_store_range, track_pfn_remap,
 // kasan_add_zero_shadow, the memmap allocation in arch_add_memory/add_pages, percpu_ref_init,
 // devm_add_action_or_reset) and the error paths unwind in the kernel's order.
 
-import { fault, frame, type Gen, log, read, step, write } from '../../engine/ops.js';
+import { frame, type Gen, log, read, step, write } from '../../engine/ops.js';
 import { WARN, WARN_ON_ONCE, WARN_ONCE, panic } from '../include/asm-generic/bug.js';
 import { ERR_PTR, type ErrPtr, IS_ERR } from '../include/linux/err.js';
 import { GFP_KERNEL } from '../include/linux/gfp.js';
@@ -98,17 +96,15 @@ import {
   zone_of,
 } from './memory_hotplug.js';
 import { memmap_init_zone_device } from './mm_init.js';
+import { kasan_add_zero_shadow, kasan_remove_zero_shadow, kasan_shadow_leftovers } from './kasan/init.js';
+import { memtype_leftovers, track_pfn_remap, untrack_pfn } from '../arch/x86/mm/pat/memtype.js';
+import { REGION_DISJOINT, REGION_MIXED, region_intersects } from '../kernel/resource.js';
+import { xa_entries, xa_load, xa_store_range, xarray } from '../lib/xarray.js';
 
 /** The v5.3+ era marker (the pgmap owns its ref). */
 const owned = (): boolean => patched('memremap-pgmap-owned-ref');
 
-// ---- stand-ins: state ----
-
-/** One index of the pgmap_array xarray: its own shared object. */
-export class xa_slot {
-  entry: dev_pagemap | null = null;
-  constructor(readonly index: number) {}
-}
+// ---- state ----
 
 /** The static key devmap_managed_key (atomic count of enables; on while > 0). */
 export class static_key {
@@ -116,24 +112,9 @@ export class static_key {
   constructor(readonly name: string) {}
 }
 
-/** A System RAM range in the iomem resource tree. */
-interface ram_range {
-  readonly start: number;
-  readonly end: number;
-}
-
 class memremap_state {
-  /** static DEFINE_XARRAY(pgmap_array): index (pfn) → slot. */
-  readonly pgmap_array = new Map<number, xa_slot>();
-  /** arch/x86/mm/pat memtype reservations, "start-end" → count. */
-  readonly memtypes = new Map<string, number>();
-  readonly memtype_obj = { name: 'memtype tree' };
-  /** KASAN zero shadow mapped for these "start-end" ranges. */
-  readonly kasan_shadow = new Map<string, number>();
-  readonly kasan_obj = { name: 'kasan zero shadow' };
-  /** iomem_resource's System RAM children. */
-  readonly system_ram: ram_range[] = [];
-  readonly iomem = { name: 'iomem_resource' };
+  /** static DEFINE_XARRAY(pgmap_array): pfn → the dev_pagemap of the range. */
+  readonly pgmap_array = new xarray<dev_pagemap>('pgmap_array', 'pgmap');
   readonly devmap_managed_key = new static_key('devmap_managed_key');
 }
 
@@ -146,135 +127,32 @@ export function devmap_managed_key(): static_key {
   return state().devmap_managed_key;
 }
 
-/** A scenario's setup: declares a System RAM range (for region_intersects()). */
-export function add_system_ram(start: number, end: number): void {
-  state().system_ram.push({ start, end });
-}
-
 /** For the state a debugger shows (kernel/inspect.ts): the distinct dev_pagemaps pgmap_array holds, by index. */
 export function pgmap_array_entries(): dev_pagemap[] {
   const out: dev_pagemap[] = [];
-  for (const slot of [...state().pgmap_array.values()].sort((a, b) => a.index - b.index)) if (slot.entry !== null && !out.includes(slot.entry)) out.push(slot.entry);
+  for (const slot of xa_entries(state().pgmap_array)) if (!out.includes(slot.entry!)) out.push(slot.entry!);
   return out;
 }
 
-/** For tests and end-of-scenario checks: what memremap has set up and not torn down. */
+/**
+ * For tests and end-of-scenario checks: what memremap has set up and not torn down (the
+ * pgmap_array entries, the memtype reservations, the KASAN zero shadow).
+ */
 export function memremap_leftovers(): string[] {
-  const s = state();
-  const out: string[] = [];
-  for (const slot of s.pgmap_array.values()) if (slot.entry !== null) out.push(`pgmap_array[0x${slot.index.toString(16)}]`);
-  for (const [k, n] of s.memtypes) if (n > 0) out.push(`memtype ${k}`);
-  for (const [k, n] of s.kasan_shadow) if (n > 0) out.push(`kasan zero shadow ${k}`);
-  return out;
+  return [...xa_entries(state().pgmap_array).map((slot) => `pgmap_array[0x${slot.index.toString(16)}]`), ...memtype_leftovers(), ...kasan_shadow_leftovers()];
 }
+
+/** pgmap_array_delete(res/range): xa_store_range(..., NULL); synchronize_rcu(). */
+const pgmap_array_delete = frame('pgmap_array_delete', function* (r: resource | range): Gen<void> {
+  yield* xa_store_range(state().pgmap_array, PHYS_PFN(r.start), PHYS_PFN(r.end), null);
+  yield* synchronize_rcu();
+});
+
+// ---- NUMA ----
 
 function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
-
-// ---- stand-ins: lib/xarray.c ----
-
-function slot(index: number): xa_slot {
-  const s = state().pgmap_array;
-  let x = s.get(index);
-  if (!x) {
-    x = new xa_slot(index);
-    s.set(index, x);
-  }
-  return x;
-}
-
-/**
- * xa_err(xa_store_range(&pgmap_array, first, last, entry, GFP_KERNEL)): stores entry at every
- * index in [first, last] under xa_lock. Storing a pgmap allocates nodes (a fault point:
- * -ENOMEM); storing NULL does not fail.
- */
-const xa_store_range = frame('xa_store_range', function* (first: number, last: number, entry: dev_pagemap | null): Gen<number> {
-  if (entry !== null && (yield* fault(`xa_store_range(&pgmap_array, ${hex(first)}, ${hex(last)}): xas_nomem`))) return -ENOMEM;
-  const slots: xa_slot[] = [];
-  for (let i = first; i <= last; i++) slots.push(slot(i));
-  yield* step(`xa_store_range(&pgmap_array, ${hex(first)}, ${hex(last)}, ${entry === null ? 'NULL' : 'pgmap'})`, ...slots.map((x) => write(x)));
-  for (const x of slots) x.entry = entry;
-  return 0;
-});
-
-/** xa_load(&pgmap_array, index) (under rcu_read_lock). */
-const xa_load = frame('xa_load', function* (index: number): Gen<dev_pagemap | null> {
-  const x = slot(index);
-  yield* step(`xa_load(&pgmap_array, ${hex(index)})`, read(x));
-  return x.entry;
-});
-
-/** pgmap_array_delete(res/range): xa_store_range(..., NULL); synchronize_rcu(). */
-const pgmap_array_delete = frame('pgmap_array_delete', function* (r: resource | range): Gen<void> {
-  yield* xa_store_range(PHYS_PFN(r.start), PHYS_PFN(r.end), null);
-  yield* synchronize_rcu();
-});
-
-// ---- stand-ins: kernel/resource.c, arch/x86/mm/pat, mm/kasan/init.c, NUMA ----
-
-const REGION_INTERSECTS = 0;
-const REGION_DISJOINT = 1;
-const REGION_MIXED = 2;
-
-/** region_intersects(start, size, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) (kernel/resource.c). */
-const region_intersects = frame('region_intersects', function* (start: number, size: number): Gen<number> {
-  const s = state();
-  yield* step('read_lock(&resource_lock); walk iomem_resource', read(s.iomem));
-  const end = start + size - 1;
-  let type = 0;
-  let other = 0;
-  for (const r of s.system_ram) {
-    if (r.start <= end && r.end >= start) {
-      if (r.start <= start && r.end >= end) type++;
-      else other++;
-    }
-  }
-  if (type === 0 && other === 0) return REGION_DISJOINT;
-  return other === 0 ? REGION_INTERSECTS : REGION_MIXED;
-});
-
-/**
- * track_pfn_remap(NULL, &pgprot, pfn, 0, size) (arch/x86/mm/pat/memtype.c; pfnmap_track() in
- * newest): reserves the memtype of the range; the memtype allocation can fail (-ENOMEM).
- */
-const track_pfn_remap = frame('track_pfn_remap', function* (pfn: number, size: number): Gen<number> {
-  const name = patched('mm-zone-device-folio-free-op') ? 'pfnmap_track' : 'track_pfn_remap';
-  if (yield* fault(`${name}(${hex(pfn)}, ${size}): reserve_memtype: kzalloc(struct memtype)`)) return -ENOMEM;
-  const s = state();
-  yield* step(`${name}: memtype_reserve(${hex(PFN_PHYS(pfn))}, ${hex(PFN_PHYS(pfn) + size)})`, write(s.memtype_obj));
-  const key = `${hex(PFN_PHYS(pfn))}-${hex(PFN_PHYS(pfn) + size)}`;
-  s.memtypes.set(key, (s.memtypes.get(key) ?? 0) + 1);
-  return 0;
-});
-
-/** untrack_pfn(NULL, pfn, size[, mm_wr_locked]) (pfnmap_untrack() in newest): frees the memtype. */
-const untrack_pfn = frame('untrack_pfn', function* (pfn: number, size: number): Gen<void> {
-  const s = state();
-  yield* step(`memtype_free(${hex(PFN_PHYS(pfn))}, ${hex(PFN_PHYS(pfn) + size)})`, write(s.memtype_obj));
-  const key = `${hex(PFN_PHYS(pfn))}-${hex(PFN_PHYS(pfn) + size)}`;
-  const n = s.memtypes.get(key) ?? 0;
-  if (n > 0) s.memtypes.set(key, n - 1);
-});
-
-/** kasan_add_zero_shadow(start, size) (mm/kasan/init.c): maps the zero shadow; page-table allocation can fail. */
-const kasan_add_zero_shadow = frame('kasan_add_zero_shadow', function* (start: number, size: number): Gen<number> {
-  if (yield* fault(`kasan_add_zero_shadow(${hex(start)}, ${size}): page table allocation`)) return -ENOMEM;
-  const s = state();
-  yield* step('kasan_add_zero_shadow: populate the shadow page tables', write(s.kasan_obj));
-  const key = `${hex(start)}-${hex(start + size)}`;
-  s.kasan_shadow.set(key, (s.kasan_shadow.get(key) ?? 0) + 1);
-  return 0;
-});
-
-/** kasan_remove_zero_shadow(start, size) (mm/kasan/init.c). */
-const kasan_remove_zero_shadow = frame('kasan_remove_zero_shadow', function* (start: number, size: number): Gen<void> {
-  const s = state();
-  yield* step('kasan_remove_zero_shadow: free the shadow page tables', write(s.kasan_obj));
-  const key = `${hex(start)}-${hex(start + size)}`;
-  const n = s.kasan_shadow.get(key) ?? 0;
-  if (n > 0) s.kasan_shadow.set(key, n - 1);
-});
 
 /** dev_to_node(dev): the model's devices have no NUMA node (NUMA_NO_NODE). */
 function dev_to_node(_dev: device): number {
@@ -502,7 +380,7 @@ function* devm_memremap_pages_v5(dev: device, pgmap: dev_pagemap): Gen<number | 
     yield* step('pgmap->dev = dev', write(pgmap));
     pgmap.dev = dev;
 
-    error = yield* xa_store_range(PHYS_PFN(res.start), PHYS_PFN(res.end), pgmap);
+    error = yield* xa_store_range(state().pgmap_array, PHYS_PFN(res.start), PHYS_PFN(res.end), pgmap);
     if (error) {
       label = 'err_array';
       break setup;
@@ -655,7 +533,7 @@ const pagemap_range = frame('pagemap_range', function* (pgmap: dev_pagemap, para
     return -ENXIO;
   }
 
-  error = yield* xa_store_range(PHYS_PFN(r.start), PHYS_PFN(r.end), pgmap);
+  error = yield* xa_store_range(state().pgmap_array, PHYS_PFN(r.start), PHYS_PFN(r.end), pgmap);
   if (error) return error;
 
   if (nid < 0) nid = numa_mem_id();
@@ -859,7 +737,7 @@ export const get_dev_pagemap = frame('get_dev_pagemap', function* (pfn: number, 
 
   // fall back to slow path lookup
   yield* rcu_read_lock();
-  let pgmap = yield* xa_load(PHYS_PFN(phys));
+  let pgmap = yield* xa_load(state().pgmap_array, PHYS_PFN(phys));
   if (pgmap) {
     if (owned()) {
       yield* step('percpu_ref_tryget_live_rcu(&pgmap->ref)', read(pgmap));

@@ -77,6 +77,7 @@ import { type Access } from '../../../engine/ops.js';
 import { current_task, rcu_assign_pointer, rcu_dereference_protected, RCU_INIT_POINTER, rcu_read_lock_in_step, rcu_read_unlock, rcu_read_unlock_in_step, synchronize_rcu, task_access } from '../../kernel/rcu/tree.js';
 import { complete, complete_all, completion, init_completion, wait_for_completion } from '../../kernel/sched/completion.js';
 import { kref, kref_get, kref_init, kref_put, kref_read } from '../../include/linux/kref.js';
+import { xa_destroy, xa_get, xa_set, xarray } from '../../lib/xarray.js';
 import { gen_pool_add_owner, gen_pool_create, gen_pool_destroy, gen_pool_for_each_chunk, gen_pool_free_owner, gen_pool_avail, gen_pool_size, gen_pool_virt_to_phys } from '../../lib/genalloc.js';
 import { percpu_ref_exit, percpu_ref_init } from '../../lib/percpu-refcount.js';
 import { patched } from '../../machine.js';
@@ -194,11 +195,6 @@ function dev_to_node(_dev: device): number {
 
 // ---- structs ----
 
-/** struct xarray (lib/xarray.c), as the map_types cache uses it: index → value. */
-export class xarray {
-  readonly entries = new Map<number, number>();
-}
-
 /** struct p2pdma_provider (include/linux/pci-p2pdma.h, newest): owner device and bus offset. */
 export class p2pdma_provider {
   owner: device | null = null;
@@ -216,7 +212,7 @@ export class pci_p2pdma {
   kref: kref = new kref(0);
   pool: gen_pool | null = null;
   p2pmem_published = false;
-  readonly map_types = new xarray();
+  readonly map_types = new xarray<number>('p2pdma->map_types');
   mem: p2pdma_provider[] = [];
 }
 
@@ -614,11 +610,6 @@ function* plain_read_p2pdma(pdev: pci_dev): Gen<pci_p2pdma | null> {
   return pdev.p2pdma;
 }
 
-/** xa_destroy(xa) (lib/xarray.c): drop every entry (the nodes are kfree'd: not tracked). */
-const xa_destroy = frame('xa_destroy', function* (xa: xarray): Gen<void> {
-  yield* step('xa_destroy(&p2pdma->map_types)', write(xa));
-  xa.entries.clear();
-});
 
 /**
  * pci_p2pdma_setup(pdev) (before the newest tree): devm_kzalloc the pci_p2pdma; (v5.3+ era)
@@ -1056,7 +1047,7 @@ const calc_map_type_and_dist = frame('calc_map_type_and_dist', function* (provid
   const p2pdma = yield* rcu_lock_deref(provider, 'p2pdma', 'p2pdma = rcu_dereference(provider->p2pdma)');
   if (p2pdma) {
     yield* rcu_last_unlock('xa_store(&p2pdma->map_types, map_types_idx(client), xa_mk_value(map_type), GFP_ATOMIC)', [write(p2pdma.map_types)], () =>
-      p2pdma.map_types.entries.set(map_types_idx(client), map),
+      xa_set(p2pdma.map_types, map_types_idx(client), map),
     );
   } else yield* rcu_read_unlock();
   return { map, dist: Math.max(dist, 0) };
@@ -1349,7 +1340,7 @@ const pci_p2pdma_map_type = frame('pci_p2pdma_map_type', function* (provider: pc
   const p2pdma = yield* rcu_lock_deref(provider, 'p2pdma', 'p2pdma = rcu_dereference(provider->p2pdma)');
   if (p2pdma) {
     type = yield* rcu_last_unlock('xa_to_value(xa_load(&p2pdma->map_types, map_types_idx(client)))', [read(p2pdma.map_types)], () =>
-      p2pdma.map_types.entries.get(map_types_idx(client)) ?? PCI_P2PDMA_MAP_UNKNOWN,
+      xa_get(p2pdma.map_types, map_types_idx(client)) ?? PCI_P2PDMA_MAP_UNKNOWN,
     );
   } else yield* rcu_read_unlock();
   if (type === PCI_P2PDMA_MAP_UNKNOWN) return (yield* calc_map_type_and_dist(provider, client)).map;

@@ -1,0 +1,80 @@
+// lib/xarray.c, as far as ZONE_DEVICE uses it: an xarray of index → entry, each index its own
+// slot. pgmap_array (mm/memremap.c) is stored and loaded index by index, so each slot is a
+// shared object of its own; p2pdma's map_types cache is read and written under RCU as a whole,
+// so its users name the xarray itself, and store and load inside the step they announce
+// (xa_set/xa_get).
+
+import { fault, frame, type Gen, read, step, write } from '../../engine/ops.js';
+import { ENOMEM } from '../include/uapi/errno.js';
+
+/** One index of an xarray: its own shared object. */
+export class xa_slot<T> {
+  entry: T | null = null;
+  constructor(readonly index: number) {}
+}
+
+/** struct xarray: DEFINE_XARRAY(name) or xa_init(), index → slot. */
+export class xarray<T = unknown> {
+  readonly slots = new Map<number, xa_slot<T>>();
+  constructor(
+    readonly name: string,
+    /** What an entry is, for the steps' labels ("pgmap"). */
+    readonly entryName = 'entry',
+  ) {}
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** The slot of `index`, made on first use (an empty index holds NULL). */
+export function xa_slot_of<T>(xa: xarray<T>, index: number): xa_slot<T> {
+  let x = xa.slots.get(index);
+  if (!x) {
+    x = new xa_slot<T>(index);
+    xa.slots.set(index, x);
+  }
+  return x;
+}
+
+/**
+ * xa_err(xa_store_range(xa, first, last, entry, GFP_KERNEL)): stores entry at every index in
+ * [first, last] under xa_lock. Storing an entry allocates nodes (a fault point: -ENOMEM);
+ * storing NULL does not fail.
+ */
+export const xa_store_range = frame('xa_store_range', function* <T>(xa: xarray<T>, first: number, last: number, entry: T | null): Gen<number> {
+  if (entry !== null && (yield* fault(`xa_store_range(&${xa.name}, ${hex(first)}, ${hex(last)}): xas_nomem`))) return -ENOMEM;
+  const slots: xa_slot<T>[] = [];
+  for (let i = first; i <= last; i++) slots.push(xa_slot_of(xa, i));
+  yield* step(`xa_store_range(&${xa.name}, ${hex(first)}, ${hex(last)}, ${entry === null ? 'NULL' : xa.entryName})`, ...slots.map((x) => write(x)));
+  for (const x of slots) x.entry = entry;
+  return 0;
+});
+
+/** xa_load(xa, index) (under rcu_read_lock). */
+export const xa_load = frame('xa_load', function* <T>(xa: xarray<T>, index: number): Gen<T | null> {
+  const x = xa_slot_of(xa, index);
+  yield* step(`xa_load(&${xa.name}, ${hex(index)})`, read(x));
+  return x.entry;
+});
+
+/** xa_destroy(xa): drops every entry (the nodes are kfree'd: not tracked). Its users name the xarray. */
+export const xa_destroy = frame('xa_destroy', function* (xa: xarray): Gen<void> {
+  yield* step(`xa_destroy(&${xa.name})`, write(xa));
+  xa.slots.clear();
+});
+
+/** The store of xa_store() inside a step that names the xarray (an RCU-protected cache). */
+export function xa_set<T>(xa: xarray<T>, index: number, entry: T): void {
+  xa_slot_of(xa, index).entry = entry;
+}
+
+/** The load of xa_load() inside a step that names the xarray. */
+export function xa_get<T>(xa: xarray<T>, index: number): T | null {
+  return xa.slots.get(index)?.entry ?? null;
+}
+
+/** The indices that hold an entry, in order (for end-of-scenario checks and the state a debugger shows). */
+export function xa_entries<T>(xa: xarray<T>): xa_slot<T>[] {
+  return [...xa.slots.values()].filter((s) => s.entry !== null).sort((a, b) => a.index - b.index);
+}
