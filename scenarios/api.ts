@@ -10,7 +10,6 @@ export {
   BAR_STRIDE,
   build_world,
   client_actor,
-  dma_map_sg_p2p,
   driver_actor,
   final_checks,
   outcome,
@@ -21,5 +20,6 @@ export {
   USER_ADDR,
   wait_probed,
 } from './support/p2pdma.js';
+export { dma_map_sg } from '../src/kernel/kernel/dma/direct.js';
 export { percpu_ref_hung_task_lines } from '../src/kernel/lib/percpu-refcount.js';
 export { PAGE_SIZE } from '../src/kernel/mm/memory_hotplug.js';

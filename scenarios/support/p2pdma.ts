@@ -24,27 +24,20 @@ import { block, frame, type Gen, read, step, write } from '../../src/engine/ops.
 import { bootTree } from '../../src/history/trees.js';
 import { device_driver_attach, device_release_driver } from '../../src/kernel/drivers/base/dd.js';
 import {
-  __pci_p2pdma_update_state,
   pci_p2pdma_add_resource,
-  pci_p2pdma_map_segment,
-  pci_p2pdma_map_sg,
-  pci_p2pdma_map_state,
   pci_p2pmem_alloc_sgl,
   pci_p2pmem_find_many,
   pci_p2pmem_free_sgl,
   pci_p2pmem_publish,
-  type scatterlist,
-  sg_page,
-  sg_phys,
-  PCI_P2PDMA_MAP_BUS_ADDR,
 } from '../../src/kernel/drivers/pci/p2pdma.js';
+import { dma_map_sg } from '../../src/kernel/kernel/dma/direct.js';
+import type { scatterlist } from '../../src/kernel/include/linux/scatterlist.js';
 import { pci_add_device, pci_dev, pci_dev_put, pci_driver, pci_setup_mem_bar } from '../../src/kernel/drivers/pci/pci.js';
 import { dev_kobj, kernfs_fop_read, kernfs_fop_release, sysfs_open } from '../../src/kernel/fs/sysfs.js';
-import { is_pci_p2pdma_page } from '../../src/kernel/include/linux/mm.js';
 import { VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } from '../../src/kernel/include/linux/mm_types.js';
 import { zone_device_state } from '../../src/kernel/inspect.js';
 import { dev_warn } from '../../src/kernel/kernel/printk.js';
-import { machine, patched } from '../../src/kernel/machine.js';
+import { machine } from '../../src/kernel/machine.js';
 import { memmap_present, PAGE_SIZE, PHYS_PFN } from '../../src/kernel/mm/memory_hotplug.js';
 import { backtrace_lines } from '../../src/kernel/mm/kasan.js';
 import { memremap_leftovers } from '../../src/kernel/mm/memremap.js';
@@ -144,29 +137,6 @@ export function* wait_probed(w: p2pdma_world): Gen<void> {
 }
 
 /**
- * DMA-maps a scatterlist for `dev` as the tree does it: v5.1/v5.2 pci_p2pdma_map_sg(); v5.3+
- * dma-direct (kernel/dma/direct.c dma_direct_map_sg): for a p2pdma page (is_pci_p2pdma_page(),
- * a read of the page) pci_p2pdma_map_segment(), newest __pci_p2pdma_update_state(). Returns the
- * entries mapped (0: not mappable).
- */
-export const dma_map_sg_p2p = frame('dma_map_sg', function* (dev: pci_dev, sgl: scatterlist[]): Gen<number> {
-  if (!patched('memremap-pgmap-owned-ref')) return yield* pci_p2pdma_map_sg(dev.dev, sgl, sgl.length);
-  const state = new pci_p2pdma_map_state();
-  for (const sg of sgl) {
-    if (!(yield* is_pci_p2pdma_page(sg_page(sg)))) return 0;
-    if (patched('p2pdma-provider-per-bar')) {
-      yield* __pci_p2pdma_update_state(state, dev.dev, sg_page(sg));
-      if (state.map !== PCI_P2PDMA_MAP_BUS_ADDR) return 0;
-      sg.dma_address = sg_phys(sg) + state.bus_off;
-      sg.dma_length = sg.length;
-    } else if ((yield* pci_p2pdma_map_segment(state, dev.dev, sg)) !== PCI_P2PDMA_MAP_BUS_ADDR) {
-      return 0;
-    }
-  }
-  return sgl.length;
-});
-
-/**
  * An in-kernel DMA client: `allocs` times allocate `bytes` of p2pmem from the provider (each a
  * one-entry scatterlist), DMA-map them, and free them all; `rounds` times over (the memory a
  * round frees goes back to the pool, and the next round is handed it again). With `find`, the
@@ -191,7 +161,7 @@ export function client_actor(w: p2pdma_world, name: string, allocs: number, byte
           if (!sg) break;
           sgls.push(sg);
         }
-        if (sgls.length) yield* dma_map_sg_p2p(w.client, sgls);
+        if (sgls.length) yield* dma_map_sg(w.client, sgls);
         for (const sg of sgls) yield* pci_p2pmem_free_sgl(pdev, sg);
       }
       pci_dev_put(pdev);

@@ -12,9 +12,8 @@ import {
   pci_p2pmem_find_many,
   pci_p2pmem_free_sgl,
   pci_p2pmem_virt_to_bus,
-  type scatterlist,
-  sg_phys,
 } from '../../src/kernel/drivers/pci/p2pdma.js';
+import { type scatterlist, sg_phys } from '../../src/kernel/include/linux/scatterlist.js';
 import { pci_setup_mem_bar } from '../../src/kernel/drivers/pci/pci.js';
 import { dev_kobj, kernfs_fop_read, kernfs_fop_release, type sysfs_file, sysfs_open } from '../../src/kernel/fs/sysfs.js';
 import { __va } from '../../src/kernel/include/linux/mm.js';
@@ -25,7 +24,8 @@ import { EINVAL, ENOENT } from '../../src/kernel/include/uapi/errno.js';
 import { PAGE_SIZE, pfn_to_page, PHYS_PFN } from '../../src/kernel/mm/memory_hotplug.js';
 import { user_access } from '../../src/kernel/mm/memory.js';
 import { mm_alloc, vm_mmap, vm_munmap } from '../../src/kernel/mm/mmap.js';
-import { BAR_BASE, build_world, dma_map_sg_p2p, final_checks, type p2pdma_world, USER_ADDR } from '../../scenarios/support/p2pdma.js';
+import { BAR_BASE, build_world, final_checks, type p2pdma_world, USER_ADDR } from '../../scenarios/support/p2pdma.js';
+import { dma_map_sg } from '../../src/kernel/kernel/dma/direct.js';
 
 const TREES = ['v5.1', 'v5.2', 'v6.14', 'v6.15', 'newest'] as const;
 const MMAP_TREES = ['v6.14', 'v6.15', 'newest'] as const;
@@ -177,7 +177,7 @@ describe('drivers/pci/p2pdma.c: kernel allocations', () => {
         tree,
         function* (w) {
           const sg = (yield* pci_p2pmem_alloc_sgl(w.provider, PAGE_SIZE)) as scatterlist;
-          const n = yield* dma_map_sg_p2p(w.client, [sg]);
+          const n = yield* dma_map_sg(w.client, [sg]);
           const res = `n=${n} dma-phys=${(sg.dma_address - sg_phys(sg)).toString(16)}`;
           yield* pci_p2pmem_free_sgl(w.provider, sg);
           return res;

@@ -68,7 +68,7 @@ import { GFP_KERNEL } from '../../include/linux/gfp.js';
 import { gen_pool_add_virt, gen_pool_alloc, gen_pool_alloc_owner, type gen_pool, type gen_pool_chunk, gen_pool_free, type ptr_ref } from '../../include/linux/genalloc.js';
 import { dev_pagemap, MEMORY_DEVICE_PCI_P2PDMA, type dev_pagemap_ops } from '../../include/linux/memremap.js';
 import { type page, type folio, type vm_area_struct, VM_MAYSHARE, type file } from '../../include/linux/mm_types.js';
-import { page_to_virt, PAGE_SIZE, page_to_pfn, pfn_to_page, PFN_PHYS, put_page, virt_to_page, offset_in_page } from '../../include/linux/mm.js';
+import { page_to_virt, PAGE_SIZE, put_page, virt_to_page } from '../../include/linux/mm.js';
 import { VM_WARN_ON_ONCE_PAGE } from '../../include/linux/mmdebug.js';
 import { page_ref_count, set_page_count } from '../../include/linux/page_ref.js';
 import { percpu_ref, percpu_ref_func, percpu_ref_get, percpu_ref_is_dying, percpu_ref_kill, percpu_ref_put, percpu_ref_tryget_live, percpu_ref_tryget_live_rcu } from '../../include/linux/percpu-refcount.js';
@@ -78,6 +78,7 @@ import { current_task, rcu_assign_pointer, rcu_dereference_protected, RCU_INIT_P
 import { complete, complete_all, completion, init_completion, wait_for_completion } from '../../kernel/sched/completion.js';
 import { kref, kref_get, kref_init, kref_put, kref_read } from '../../include/linux/kref.js';
 import { xa_destroy, xa_get, xa_set, xarray } from '../../lib/xarray.js';
+import { scatterlist, sg_page, sg_phys, sg_set_buf, sg_virt } from '../../include/linux/scatterlist.js';
 import { gen_pool_add_owner, gen_pool_create, gen_pool_destroy, gen_pool_for_each_chunk, gen_pool_free_owner, gen_pool_avail, gen_pool_size, gen_pool_virt_to_phys } from '../../lib/genalloc.js';
 import { percpu_ref_exit, percpu_ref_init } from '../../lib/percpu-refcount.js';
 import { patched } from '../../machine.js';
@@ -1238,43 +1239,7 @@ export const pci_p2pmem_publish = frame('pci_p2pmem_publish', function* (pdev: p
   p2pdma.p2pmem_published = publish;
 });
 
-// ---- scatterlists (include/linux/scatterlist.h) ----
-
-/**
- * struct scatterlist: page_link (the page's address as a word: the model keeps its pfn, so that
- * the entry's memory does not contain the struct page), offset, length, the DMA address/length.
- */
-export class scatterlist {
-  page_link = -1;
-  offset = 0;
-  length = 0;
-  dma_address = 0;
-  dma_length = 0;
-  /** sg_dma_mark_bus_address() (v6.x). */
-  bus_address = false;
-}
-
-/** sg_set_buf(sg, buf, buflen): sg_set_page(sg, virt_to_page(buf), buflen, offset_in_page(buf)). */
-export function sg_set_buf(sg: scatterlist, buf: number, buflen: number): void {
-  sg.page_link = page_to_pfn(virt_to_page(buf));
-  sg.length = buflen;
-  sg.offset = offset_in_page(buf);
-}
-
-/** sg_page(sg). */
-export function sg_page(sg: scatterlist): page {
-  return pfn_to_page(sg.page_link);
-}
-
-/** sg_phys(sg): page_to_phys(sg_page(sg)) + sg->offset (pointer arithmetic). */
-export function sg_phys(sg: scatterlist): number {
-  return PFN_PHYS(page_to_pfn(sg_page(sg))) + sg.offset;
-}
-
-/** sg_virt(sg): page_address(sg_page(sg)) + sg->offset. */
-export function sg_virt(sg: scatterlist): number {
-  return page_to_virt(sg_page(sg)) + sg.offset;
-}
+// ---- scatterlists ----
 
 /**
  * pci_p2pmem_alloc_sgl(pdev, &nents, length): kzalloc one scatterlist entry (a fault point),
