@@ -31,26 +31,10 @@ import { EEXIST, EINVAL, ENOMEM } from '../include/uapi/errno.js';
 import { machine, patched } from '../machine.js';
 import { might_sleep } from '../kernel/rcu/tree.js';
 import { isPoisoned, poison, track, tracked } from './kasan.js';
+import { PAGE_SIZE, PHYS_PFN } from '../include/linux/pfn.js';
 
-// ---- include/asm-generic/page.h, include/linux/pfn.h ----
-
-export const PAGE_SHIFT = 12;
-export const PAGE_SIZE = 1 << PAGE_SHIFT;
-
-/** PHYS_PFN(x): x >> PAGE_SHIFT (addresses are JS numbers and may exceed 32 bits). */
-export function PHYS_PFN(x: number): number {
-  return Math.floor(x / PAGE_SIZE);
-}
-
-/** PFN_PHYS(pfn): pfn << PAGE_SHIFT. */
-export function PFN_PHYS(pfn: number): number {
-  return pfn * PAGE_SIZE;
-}
-
-/** PFN_UP(x). */
-export function PFN_UP(x: number): number {
-  return Math.ceil(x / PAGE_SIZE);
-}
+// PAGE_SIZE and the pfn conversions are include/linux/pfn.ts's; the memmap's users find them here too.
+export { PAGE_SHIFT, PAGE_SIZE, PFN_PHYS, PFN_UP, PHYS_PFN } from '../include/linux/pfn.js';
 
 // ---- the memmap ----
 

@@ -4,7 +4,7 @@
 import { fault, frame, type Gen, step, write } from '../../../../../engine/ops.js';
 import { ENOMEM } from '../../../../include/uapi/errno.js';
 import { machine, patched } from '../../../../machine.js';
-import { PFN_PHYS } from '../../../../mm/memory_hotplug.js';
+import { PFN_PHYS } from '../../../../include/linux/pfn.js';
 
 class memtype_state {
   /** The memtype reservations, "start-end" → count. */
