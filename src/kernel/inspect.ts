@@ -16,6 +16,8 @@ import type { page } from './include/linux/mm_types.js';
 import { mapcount_obj, refcount_obj } from './include/linux/mm_types.js';
 import { __PERCPU_REF_ATOMIC, __PERCPU_REF_DEAD, area_of, PERCPU_COUNT_BIAS, type percpu_ref, type percpu_ref_data } from './include/linux/percpu-refcount.js';
 import { peek_memory } from './mm/kasan.js';
+import { __pa } from './include/linux/mm.js';
+import { PHYS_PFN } from './include/linux/pfn.js';
 import { memmap, memmap_present } from './mm/memory_hotplug.js';
 import { pgmap_array_entries } from './mm/memremap.js';
 
@@ -118,7 +120,9 @@ function pool_rows(pdev: pci_dev): StateRow[] {
     const key = `${name} chunk ${hex(chunk.raw.start_addr)}-${hex(chunk.raw.end_addr)}`;
     if (chunk.gone) return { key, value: chunk.gone };
     const unit = 1 << pool.raw.min_alloc_order;
-    const used = chunk.raw.bits.flatMap((b, i) => (b ? [hex(chunk.raw.start_addr + i * unit)] : []));
+    // Each allocation by its address and the pfn of its page (virt_to_page(): the pool's
+    // phys_addr is the bus address).
+    const used = chunk.raw.bits.flatMap((b, i) => (b ? [`${hex(chunk.raw.start_addr + i * unit)} (pfn ${hex(PHYS_PFN(__pa(chunk.raw.start_addr + i * unit)))})`] : []));
     const avail = Number(chunk.raw.avail.counter);
     return { key, value: `avail ${avail} bytes; allocated: ${used.length ? used.join(' ') : 'none'}`, counters: { avail } };
   });
