@@ -4,7 +4,8 @@
 // outside the kernel model (examples/library-bank-transfer.ts), run through tsx.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -60,6 +61,21 @@ describe("the README's scenario example", () => {
     const r = run([MAIN, 'check', './examples/scenario-provider-lookup-vs-unbind.ts', '--tree', 'v5.2', '--max-faults', '0', '--json']);
     const findings = (JSON.parse(r.out) as { results: { findings: { bug?: string }[] }[] }).results[0]!.findings;
     expect(findings.map((f) => f.bug).sort()).toEqual(['chunk-owner-freed', 'chunk-owner-freed', 'null-p2pdma', 'null-p2pdma-size_show', 'p2pdma-freed-has_p2pmem', 'pool-freed-size_show']);
+  });
+
+  it('a TypeScript module that does not compile, or is not an ES module, is one line and exit status 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zonedev-ts-'));
+    writeFileSync(join(dir, 'broken.mts'), 'export default {\n');
+    const broken = run([MAIN, 'check', join(dir, 'broken.mts')]);
+    expect(broken.code).toBe(2);
+    expect(broken.err.trim().split('\n')).toHaveLength(1);
+    expect(broken.err).toMatch(/cannot load scenario module .*broken\.mts: Transform failed .*ERROR/);
+    // Outside a package with "type": "module", a .ts file is read as CommonJS.
+    writeFileSync(join(dir, 'cjs.ts'), "import { step } from 'zonedev/engine';\nexport default { name: 'x', step };\n");
+    const cjs = run([MAIN, 'check', join(dir, 'cjs.ts')]);
+    expect(cjs.code).toBe(2);
+    expect(cjs.err.trim().split('\n')).toHaveLength(1);
+    expect(cjs.err).toMatch(/name it \.mts, or put it in a package with "type": "module"/);
   });
 
   it('a TypeScript module that is not a scenario is one line and exit status 2', () => {

@@ -51,7 +51,14 @@ export async function loadScenario(ref: ScenarioRef): Promise<Scenario> {
     if (/\.[cm]?ts$/.test(ref.path)) typescriptLoader ??= register();
     mod = (await import(pathToFileURL(ref.path).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new UsageError(`cannot load scenario module ${ref.path}: ${oneLine(e)}`);
+    // A compile error is several lines (esbuild's): joined, so that it stays one line and says where.
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ');
+    const esm = /require\(\) ES Module|require is not defined/.test(msg);
+    throw new UsageError(
+      esm
+        ? `cannot load scenario module ${ref.path}: it is read as CommonJS; a scenario is an ES module (name it .mts, or put it in a package with "type": "module")`
+        : `cannot load scenario module ${ref.path}: ${msg.length > 400 ? `${msg.slice(0, 399)}…` : msg}`,
+    );
   }
   const s = scenarioOf(mod);
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.build !== 'function') {
