@@ -128,14 +128,22 @@ export class HappensBefore {
     const renamed = new Map<unknown, ObjectHistory>();
     const generation = ++this.generation;
     for (let j = 0; j < shared; j++) {
-      const before = this.events[j]!.access;
+      // The event's touches are its footprint's distinct objects in order (forEachObject), and
+      // its undo record holds the history of each: the new execution's footprint names the
+      // same objects in the same order.
+      const touched = this.undo[j]!;
       const now = events[j]!.access;
-      for (let k = 0; k < now.length; k++) {
-        const h = this.objects.get(before[k]!.obj);
-        if (!h || h.generation === generation) continue;
+      let t = 0;
+      for (let k = 0; k < now.length && t < touched.length; k++) {
+        const obj = now[k]!.obj;
+        let seenBefore = false;
+        for (let m = 0; m < k; m++) if (now[m]!.obj === obj) seenBefore = true;
+        if (seenBefore) continue;
+        const h = touched[t++]!.h;
+        if (h.generation === generation) continue;
         h.generation = generation;
-        h.key = now[k]!.obj;
-        renamed.set(h.key, h);
+        h.key = obj;
+        renamed.set(obj, h);
       }
       this.events[j] = events[j]!;
     }
