@@ -15,6 +15,7 @@ import type { dev_pagemap } from './include/linux/memremap.js';
 import type { page } from './include/linux/mm_types.js';
 import { mapcount_obj, refcount_obj } from './include/linux/mm_types.js';
 import { __PERCPU_REF_ATOMIC, __PERCPU_REF_DEAD, area_of, PERCPU_COUNT_BIAS, type percpu_ref, type percpu_ref_data } from './include/linux/percpu-refcount.js';
+import { hex } from './kernel/printk.js';
 import { peek_memory } from './mm/kasan.js';
 import { __pa } from './include/linux/mm.js';
 import { PHYS_PFN } from './include/linux/pfn.js';
@@ -26,8 +27,6 @@ function peek<T extends object>(obj: T): { readonly raw: T; readonly gone: strin
   const { raw, gone } = peek_memory(obj);
   return { raw, gone: gone === 'freed' ? 'freed' : gone === 'unmapped' ? 'memmap removed' : undefined };
 }
-
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** The machine's ZONE_DEVICE state, for the PCI devices of a scenario. */
 export function zone_device_state(pdevs: readonly pci_dev[]): ModelState {

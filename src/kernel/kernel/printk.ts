@@ -4,6 +4,11 @@
 import { type Gen, log } from '../../engine/ops.js';
 import { machine } from '../machine.js';
 
+/** printk's "%#lx": an address, pfn or word as the kernel's messages print it. */
+export function hex(n: number | bigint): string {
+  return `0x${n.toString(16)}`;
+}
+
 export function* printk(level: string, text: string): Gen<void> {
   const line = `${level}${text}`;
   machine().dmesg.push(line);

@@ -6,6 +6,7 @@
 
 import { fault, frame, type Gen, read, step, write } from '../../engine/ops.js';
 import { ENOMEM } from '../include/uapi/errno.js';
+import { hex } from '../kernel/printk.js';
 
 /** One index of an xarray: its own shared object. */
 export class xa_slot<T> {
@@ -23,9 +24,6 @@ export class xarray<T = unknown> {
   ) {}
 }
 
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
 
 /** The slot of `index`, made on first use (an empty index holds NULL). */
 export function xa_slot_of<T>(xa: xarray<T>, index: number): xa_slot<T> {

@@ -42,7 +42,7 @@ import { dump_page } from '../include/linux/mmdebug.js';
 import { page_ref_count } from '../include/linux/page_ref.js';
 import { spin_lock, spin_unlock } from '../include/linux/spinlock.js';
 import { EBUSY, EFAULT, EINVAL, ENOMEM } from '../include/uapi/errno.js';
-import { printk } from '../kernel/printk.js';
+import { printk, hex } from '../kernel/printk.js';
 import { patched } from '../machine.js';
 import { memmap, PAGE_SIZE, page_to_pfn, pfn_to_page } from './memory_hotplug.js';
 import { find_vma, i_mmap_lock_read, i_mmap_unlock_read, mmap_read_lock, mmap_read_unlock } from './mmap.js';
@@ -55,9 +55,6 @@ function pmd_base(addr: number): number {
   return Math.floor(addr / PMD_SIZE) * PMD_SIZE;
 }
 
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
 
 // ---- mm/mmu_gather.c ----
 

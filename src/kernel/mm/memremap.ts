@@ -100,6 +100,7 @@ import { kasan_add_zero_shadow, kasan_remove_zero_shadow, kasan_shadow_leftovers
 import { memtype_leftovers, track_pfn_remap, untrack_pfn } from '../arch/x86/mm/pat/memtype.js';
 import { REGION_DISJOINT, REGION_MIXED, region_intersects } from '../kernel/resource.js';
 import { xa_entries, xa_load, xa_store_range, xarray } from '../lib/xarray.js';
+import { hex } from '../kernel/printk.js';
 
 /** The v5.3+ era marker (the pgmap owns its ref). */
 const owned = (): boolean => patched('memremap-pgmap-owned-ref');
@@ -149,10 +150,6 @@ const pgmap_array_delete = frame('pgmap_array_delete', function* (r: resource | 
 });
 
 // ---- NUMA ----
-
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
 
 /** dev_to_node(dev): the model's devices have no NUMA node (NUMA_NO_NODE). */
 function dev_to_node(_dev: device): number {

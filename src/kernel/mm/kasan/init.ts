@@ -4,6 +4,7 @@
 import { fault, frame, type Gen, step, write } from '../../../engine/ops.js';
 import { ENOMEM } from '../../include/uapi/errno.js';
 import { machine } from '../../machine.js';
+import { hex } from '../../kernel/printk.js';
 
 class kasan_init_state {
   /** The zero shadow mapped for these "start-end" ranges. */
@@ -16,9 +17,6 @@ function state(): kasan_init_state {
   return machine().global('kasan init', () => new kasan_init_state());
 }
 
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
 
 /** kasan_add_zero_shadow(start, size): maps the zero shadow; the page-table allocation can fail. */
 export const kasan_add_zero_shadow = frame('kasan_add_zero_shadow', function* (start: number, size: number): Gen<number> {

@@ -5,6 +5,7 @@ import { fault, frame, type Gen, step, write } from '../../../../../engine/ops.j
 import { ENOMEM } from '../../../../include/uapi/errno.js';
 import { machine, patched } from '../../../../machine.js';
 import { PFN_PHYS } from '../../../../include/linux/pfn.js';
+import { hex } from '../../../../kernel/printk.js';
 
 class memtype_state {
   /** The memtype reservations, "start-end" → count. */
@@ -17,9 +18,6 @@ function state(): memtype_state {
   return machine().global('memtype', () => new memtype_state());
 }
 
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
 
 /**
  * track_pfn_remap(NULL, &pgprot, pfn, 0, size) (pfnmap_track() in newest): reserves the
