@@ -24,12 +24,3 @@ export interface ModelState {
 
 /** The section of the engine's own: the threads that are blocked, and what each waits for. */
 export const BLOCKED_SECTION = 'blocked threads';
-
-/** The keys of the rows whose value differs from `before` (or that `before` does not have), as "section/key". */
-export function changedRows(before: ModelState | undefined, after: ModelState): Set<string> {
-  const old = new Map<string, string>();
-  for (const s of before?.sections ?? []) for (const r of s.rows) old.set(`${s.name}/${r.key}`, r.value);
-  const out = new Set<string>();
-  for (const s of after.sections) for (const r of s.rows) if (old.get(`${s.name}/${r.key}`) !== r.value) out.add(`${s.name}/${r.key}`);
-  return out;
-}

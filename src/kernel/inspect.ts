@@ -14,7 +14,7 @@ import type { gen_pool } from './include/linux/genalloc.js';
 import type { dev_pagemap } from './include/linux/memremap.js';
 import type { page } from './include/linux/mm_types.js';
 import { mapcount_obj, refcount_obj } from './include/linux/mm_types.js';
-import { __PERCPU_REF_ATOMIC, __PERCPU_REF_DEAD, area_of, PERCPU_COUNT_BIAS, type percpu_ref, type percpu_ref_data } from './include/linux/percpu-refcount.js';
+import { __PERCPU_REF_ATOMIC, __PERCPU_REF_DEAD, area_of, type percpu_ref, type percpu_ref_data, percpu_ref_folded } from './include/linux/percpu-refcount.js';
 import { hex } from './kernel/printk.js';
 import { peek_memory } from './mm/kasan.js';
 import { __pa } from './include/linux/mm.js';
@@ -96,14 +96,7 @@ function ref_state(ref: percpu_ref): { text: string; count?: number } {
   const data = peek<percpu_ref_data>(raw.data);
   if (data.gone) return { text: `${mode}, data ${data.gone}` };
   const area = area_of(word);
-  // Until percpu_ref_switch_to_atomic_rcu() has folded the per-CPU counters into the atomic
-  // count (and taken PERCPU_COUNT_BIAS out), the count is the sum of both, less the bias.
-  let count = BigInt.asUintN(64, data.raw.count.counter);
-  if (count >= PERCPU_COUNT_BIAS && count < PERCPU_COUNT_BIAS + (1n << 62n)) {
-    count -= PERCPU_COUNT_BIAS;
-    if (area) for (const s of area.slots) count += s.value;
-  }
-  const n = Number(BigInt.asIntN(64, count));
+  const n = Number(percpu_ref_folded(data.raw.count.counter, area));
   return { text: `${mode}, count ${n}${area ? '' : ', per-CPU counters freed'}`, count: n };
 }
 

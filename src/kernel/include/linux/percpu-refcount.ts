@@ -484,9 +484,20 @@ export const percpu_ref_is_zero = static_inline('percpu_ref_is_zero', function* 
 export function percpu_ref_value(ref: percpu_ref): bigint {
   const data = ref.data;
   if (!data) return BigInt.asIntN(64, ref.percpu_count_ptr >> __PERCPU_REF_FLAG_BITS);
-  const area = area_of(ref.percpu_count_ptr);
-  if ((ref.percpu_count_ptr & __PERCPU_REF_ATOMIC) !== 0n || !area) return data.count.counter;
-  let sum = 0n;
-  for (const s of area.slots) sum += s.value;
-  return s64(data.count.counter + sum - PERCPU_COUNT_BIAS);
+  return percpu_ref_folded(data.count.counter, area_of(ref.percpu_count_ptr));
+}
+
+/**
+ * Not kernel code: the count of a ref whose atomic count is `count` and per-CPU area `area`.
+ * Until percpu_ref_switch_to_atomic_rcu() has folded the per-CPU counters into the atomic count
+ * (and taken PERCPU_COUNT_BIAS out: in percpu mode, and in atomic mode before the callback), the
+ * count is the sum of both, less the bias.
+ */
+export function percpu_ref_folded(count: bigint, area: percpu_area | undefined): bigint {
+  let c = u64(count);
+  if (c >= PERCPU_COUNT_BIAS && c < PERCPU_COUNT_BIAS + (1n << 62n)) {
+    c -= PERCPU_COUNT_BIAS;
+    if (area) for (const s of area.slots) c += s.value;
+  }
+  return s64(c);
 }
