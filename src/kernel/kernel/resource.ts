@@ -1,5 +1,6 @@
 // kernel/resource.c, as far as memremap needs it: the System RAM children of iomem_resource
-// (which a scenario declares) and region_intersects().
+// (which a scenario declares) and region_intersects(), the same on every modelled tree
+// (v5.1..newest).
 
 import { frame, type Gen, read, step } from '../../engine/ops.js';
 import { machine } from '../machine.js';

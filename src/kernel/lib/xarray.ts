@@ -2,7 +2,8 @@
 // slot. pgmap_array (mm/memremap.c) is stored and loaded index by index, so each slot is a
 // shared object of its own; p2pdma's map_types cache is read and written under RCU as a whole,
 // so its users name the xarray itself, and store and load inside the step they announce
-// (xa_set/xa_get).
+// (xa_set/xa_get). Trees: xa_store_range()/xa_load()/xa_destroy() as v5.1..newest have them
+// (pgmap_array has been an xarray since v4.20).
 
 import { fault, frame, type Gen, read, step, write } from '../../engine/ops.js';
 import { ENOMEM } from '../include/uapi/errno.js';

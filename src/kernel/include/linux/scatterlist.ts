@@ -1,5 +1,6 @@
 // include/linux/scatterlist.h: struct scatterlist and the inlines that read no memory but the
-// entry's (sg_set_buf, sg_page, sg_phys, sg_virt).
+// entry's (sg_set_buf, sg_page, sg_phys, sg_virt), the same on every modelled tree; the DMA
+// address fields are those the P2PDMA mapping sets (bus_address: sg_dma_mark_bus_address(), v6.x).
 
 import { offset_in_page, page_to_pfn, page_to_virt, pfn_to_page, PFN_PHYS, virt_to_page } from './mm.js';
 import type { page } from './mm_types.js';

@@ -1,8 +1,11 @@
 // kernel/dma/direct.c (with kernel/dma/mapping.c's dma_map_sg(), one frame here), as far as a
-// p2pmem client's DMA mapping goes: v5.1/v5.2 had no P2PDMA case in the DMA API, and its users
-// called pci_p2pdma_map_sg() for p2pmem themselves; from v5.3 dma_direct_map_sg() asks
-// is_pci_p2pdma_page() of each entry and maps it through pci_p2pdma_map_segment() (newest:
-// __pci_p2pdma_update_state()).
+// p2pmem client's DMA mapping goes. Up to v5.19 the DMA API had no P2PDMA case and its users
+// called pci_p2pdma_map_sg() for p2pmem themselves (v5.1/v5.2 here); from v6.0
+// ("PCI/P2PDMA: Introduce helpers for dma_map_sg implementations", 5e180ff326b4, and the
+// dma-direct support of that series) dma_direct_map_sg() asks is_pci_p2pdma_page() of each entry
+// and maps it through pci_p2pdma_map_segment() (newest: __pci_p2pdma_update_state()). The model
+// switches with the consolidated memremap-pgmap-owned-ref, the modelled trees being v5.1/v5.2
+// and v6.14 on: exact for them, not for the trees in between.
 
 import { frame, type Gen } from '../../../engine/ops.js';
 import {

@@ -1,5 +1,6 @@
 // mm/kasan/init.c, as far as memremap needs it: the zero shadow mapped for a device range,
-// kasan_add_zero_shadow()/kasan_remove_zero_shadow().
+// kasan_add_zero_shadow()/kasan_remove_zero_shadow(), the same on every modelled tree
+// (v5.1..newest).
 
 import { fault, frame, type Gen, step, write } from '../../../engine/ops.js';
 import { ENOMEM } from '../../include/uapi/errno.js';

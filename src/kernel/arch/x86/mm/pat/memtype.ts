@@ -1,5 +1,6 @@
 // arch/x86/mm/pat/memtype.c, as far as memremap needs it: the memtype reservation of a device
-// range, track_pfn_remap()/untrack_pfn() (pfnmap_track()/pfnmap_untrack() in newest).
+// range, track_pfn_remap()/untrack_pfn() (v5.1..v6.15; pfnmap_track()/pfnmap_untrack() in
+// newest, the same reservation).
 
 import { fault, frame, type Gen, step, write } from '../../../../../engine/ops.js';
 import { ENOMEM } from '../../../../include/uapi/errno.js';
