@@ -51,6 +51,33 @@ export function kernelRows(timeLimitMs: number, progress: () => void): KernelRow
   });
 }
 
+/** The seed 002 race with several clients (one class of interchangeable threads), with symmetry and without. */
+export const SYMMETRY_SIZES: readonly (readonly [number, number])[] = [
+  [1, 2],
+  [4, 2],
+  [1, 3],
+  [4, 3],
+];
+
+export interface SymmetryRow {
+  readonly cell: string;
+  readonly on: KernelRow;
+  readonly off: KernelRow;
+}
+
+export function symmetryRows(timeLimitMs: number, progress: () => void): SymmetryRow[] {
+  return SYMMETRY_SIZES.map(([pages, clients]) => {
+    const run = (symmetry: boolean): KernelRow => {
+      const t0 = performance.now();
+      const r = exploreByPlans(p2pmemAllocVsUnbind.build('v5.2', { pages, clients, rounds: 1 }), { strategy: 'dpor', maxFaults: 0, timeLimitMs, symmetry });
+      const seconds = (performance.now() - t0) / 1000;
+      progress();
+      return { cell: '', explored: r.explored, cut: r.sleepBlocked, complete: r.complete, stepsPerSecond: r.steps / seconds, seconds };
+    };
+    return { cell: `p2pmem-alloc-vs-unbind v5.2 pages=${pages} clients=${clients}`, on: run(true), off: run(false) };
+  });
+}
+
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
 /** Wall time of `zonedev check ARGS --jobs N`, and whether the documents of every N agree. */

@@ -4,7 +4,7 @@
 
 import { explore, type ExploreResult, type StrategyName } from '../src/engine/explore.js';
 import type { Program } from '../src/engine/execution.js';
-import { jobsRows, kernelRows, twoCoreCeiling } from './kernel.js';
+import { jobsRows, kernelRows, symmetryRows, twoCoreCeiling } from './kernel.js';
 import { hashTable, lastZero, readersWriter } from './programs.js';
 
 const DFS_CAP = 100_000;
@@ -81,6 +81,28 @@ process.stderr.write('\n');
 printTable(
   ['kernel scenario', 'executions', '(cut short)', 'complete', 'steps/s', 'wall s'],
   krows.map((r) => [r.cell, String(r.explored), String(r.cut), r.complete ? 'yes' : `no (${KERNEL_LIMIT_S} s limit)`, fmt(r.stepsPerSecond), r.seconds.toFixed(1)]),
+);
+
+// Symmetry: the clients of the seed 002 race are one class of interchangeable threads.
+process.stderr.write('symmetry ');
+const srows = symmetryRows(KERNEL_LIMIT_S * 1000, () => process.stderr.write('.'));
+process.stderr.write('\n');
+const state = (r: { complete: boolean }): string => (r.complete ? 'yes' : `no (${KERNEL_LIMIT_S} s)`);
+printTable(
+  ['with symmetry / without', 'executions', '(cut short)', 'complete', 'wall s', 'executions', '(cut short)', 'complete', 'wall s', 'runs ratio', 'time ratio'],
+  srows.map((r) => [
+    r.cell,
+    String(r.on.explored),
+    String(r.on.cut),
+    state(r.on),
+    r.on.seconds.toFixed(1),
+    String(r.off.explored),
+    String(r.off.cut),
+    state(r.off),
+    r.off.seconds.toFixed(1),
+    r.on.complete && r.off.complete ? `${((r.off.explored + r.off.cut) / (r.on.explored + r.on.cut)).toFixed(2)}x` : '-',
+    r.on.complete && r.off.complete ? `${(r.off.seconds / r.on.seconds).toFixed(2)}x` : '-',
+  ]),
 );
 
 // One worker against two on the same check: small cells (worker start-up against the work),

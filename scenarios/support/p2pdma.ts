@@ -20,7 +20,7 @@
 
 import type { FinalReport, ThreadSpec } from '../../src/engine/execution.js';
 import type { ModelState } from '../../src/engine/state.js';
-import { block, frame, type Gen, read, step, write } from '../../src/engine/ops.js';
+import { block, frame, type Gen, read, self, step, write } from '../../src/engine/ops.js';
 import { bootTree } from '../../src/history/trees.js';
 import { device_driver_attach, device_release_driver } from '../../src/kernel/drivers/base/dd.js';
 import {
@@ -143,11 +143,18 @@ export function* wait_probed(w: p2pdma_world): Gen<void> {
  * client first looks the provider up with pci_p2pmem_find_many(); without, it was configured
  * with the provider before (as nvmet's p2pmem=<device> namespace attribute does, which checks
  * pci_has_p2pmem() when it is written) and holds a reference to it.
+ *
+ * With `symmetric`, the client is one of a class of identical clients (ThreadSpec.symmetric):
+ * they are pinned to CPU 1 (`taskset -c 1`), away from the driver's CPU 0, so that nothing but
+ * their order tells them apart, and the checker explores their interleavings once per
+ * permutation of them.
  */
-export function client_actor(w: p2pdma_world, name: string, allocs: number, bytes: number, find = false, rounds = 1): ThreadSpec {
+export function client_actor(w: p2pdma_world, name: string, allocs: number, bytes: number, find = false, rounds = 1, symmetric?: string): ThreadSpec {
   return {
     name,
+    ...(symmetric ? { symmetric } : {}),
     *body(): Gen<void> {
+      if (symmetric) machine().boundTo.set((yield* self()).tid, 1);
       yield* wait_probed(w);
       // Configuration: the client uses the provider only if it published p2pmem (nvmet checks
       // pci_has_p2pmem() when its p2pmem attribute is written, after the provider's probe;

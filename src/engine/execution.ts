@@ -10,6 +10,13 @@ import { isReadable, sameView, type StoredValue, storedValues, valueNow } from '
 export interface ThreadSpec {
   readonly name: string;
   readonly body: () => Thread;
+  /**
+   * The class of interchangeable threads this one belongs to (symmetry.ts): threads of one
+   * class run the same body with the same arguments, and nothing else in the world tells them
+   * apart (no per-thread state that another thread visits one by one, the same CPU). Source DPOR
+   * then explores their interleavings once per permutation of them.
+   */
+  readonly symmetric?: string;
 }
 
 /** A finding that an end-of-execution check reports. */
@@ -131,6 +138,10 @@ interface ThreadState {
   readonly key: string;
   /** How many threads this thread has spawned. */
   spawns: number;
+  /** Its class of interchangeable threads (ThreadSpec.symmetric); spawned threads have none. */
+  readonly symmetric: string | undefined;
+  /** The choices it made before its first announcement (in no step of its own). */
+  startChoices: readonly number[];
 }
 
 /** A step taken, as the partial-order reduction needs it. */
@@ -140,6 +151,8 @@ export interface Event {
   /** For a thread's first event: the event that spawned it, or -1. */
   readonly spawnedAt: number;
   readonly firstOfThread: boolean;
+  /** Where this step's choices start in the execution's `choiceLog`. */
+  readonly choiceAt: number;
   /** For each access that adds to a counter, the counter's value before the step (see CounterAdd). */
   readonly counts?: readonly (bigint | undefined)[];
   /** For each write with a value view, the object's value before the step and what it stores (see ValueView). */
@@ -172,6 +185,8 @@ export class Execution {
   readonly findings: RawFinding[] = [];
   /** Every decision made, in order: thread picks and choice values. Enough to replay. */
   readonly decisions: number[] = [];
+  /** The value of every choice made, in order, those with one option left included (symmetry.ts compares them). */
+  readonly choiceLog: number[] = [];
   status: Status = 'running';
   faultsUsed = 0;
   /** A thread has died of a fatal finding (an oops, a BUG, a KASAN report). */
@@ -196,7 +211,7 @@ export class Execution {
     const names = this.world.threads.map((spec) => spec.name);
     this.world.threads.forEach((spec, i) => {
       const key = names.indexOf(spec.name) === names.lastIndexOf(spec.name) ? spec.name : `${spec.name}#${i}`;
-      this.createThread(spec.name, spec.body, false, -1, key);
+      this.createThread(spec.name, spec.body, false, -1, key, spec.symmetric);
     });
     this.flushSetupNotes();
     if (options.captureState) this.initialState = this.capture();
@@ -251,6 +266,7 @@ export class Execution {
       access,
       spawnedAt: t.spawnedAt,
       firstOfThread: t.steps++ === 0,
+      choiceAt: this.choiceLog.length,
       counts: counterValues(access),
       stored,
     });
@@ -393,12 +409,14 @@ export class Execution {
     }
   }
 
-  private createThread(name: string, body: () => Thread, joinable: boolean, spawnedAt: number, key: string): number {
+  private createThread(name: string, body: () => Thread, joinable: boolean, spawnedAt: number, key: string, symmetric?: string): number {
     const tid = this.threads.length;
     const gen = guard(`creating thread ${name}`, body);
-    const t: ThreadState = { tid, name, gens: [gen], stack: null, pending: undefined, pendingStack: null, finished: false, joinable, exitObj: { thread: tid }, spawnedAt, steps: 0, key, spawns: 0 };
+    const t: ThreadState = { tid, name, gens: [gen], stack: null, pending: undefined, pendingStack: null, finished: false, joinable, exitObj: { thread: tid }, spawnedAt, steps: 0, key, spawns: 0, symmetric, startChoices: [] };
     this.threads.push(t);
+    const logged = this.choiceLog.length;
     this.advance(t, spawnedAt);
+    if (this.choiceLog.length > logged) t.startChoices = this.choiceLog.slice(logged);
     return tid;
   }
 
@@ -464,6 +482,7 @@ export class Execution {
           const allowed = op.fault && this.faultsUsed >= this.options.maxFaults ? 1 : op.options;
           const value = allowed === 1 ? 0 : this.chooser(op, allowed, t.key);
           if (allowed > 1) this.decisions.push(value);
+          this.choiceLog.push(value);
           if (op.fault && value !== 0) {
             this.faultsUsed++;
             if (this.recordTrace) {

@@ -15,6 +15,7 @@ import { PreemptionBound } from './strategies/preemption-bound.js';
 import { RandomWalk } from './strategies/random.js';
 import { ReplayScheduler } from './strategies/replay.js';
 import { SourceDpor } from './strategies/source-dpor.js';
+import { Symmetry } from './symmetry.js';
 
 export { type Finding } from './collector.js';
 export { ReplayMismatch } from './strategies/replay.js';
@@ -42,6 +43,11 @@ export interface ExploreOptions {
   readonly faultRate?: number;
   /** At most this many preemptions (switches away from a thread that could go on); default none. */
   readonly preemptionBound?: number;
+  /**
+   * dpor: explore the interleavings of interchangeable threads (ThreadSpec.symmetric) once per
+   * permutation of them (default true).
+   */
+  readonly symmetry?: boolean;
   /** Called on every step (default none). */
   readonly heartbeat?: () => void;
   /** Told after each execution: executions, executions cut short, findings so far. */
@@ -73,15 +79,18 @@ export interface ExploreResult {
   readonly outcomes?: readonly string[];
 }
 
-/** The scheduler of a strategy, wrapped in the preemption bound when there is one. */
-export function schedulerFor(strategy: StrategyName, options: ExploreOptions): Scheduler {
+/**
+ * The scheduler of a strategy, wrapped in the preemption bound when there is one. Threads whose
+ * keys are in `distinguished` (those a fault plan names) are in no class of interchangeable ones.
+ */
+export function schedulerFor(strategy: StrategyName, options: ExploreOptions, distinguished?: ReadonlySet<string>): Scheduler {
   let s: Scheduler;
   switch (strategy) {
     case 'dfs':
       s = new Dfs();
       break;
     case 'dpor':
-      s = new SourceDpor();
+      s = new SourceDpor(options.symmetry === false ? undefined : new Symmetry(distinguished));
       break;
     case 'random':
       s = new RandomWalk(new Prng(options.seed ?? 1), options.faultRate);

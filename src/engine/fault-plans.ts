@@ -137,7 +137,7 @@ export function explorePlan(
 ): PlanResult & { readonly end?: TaskEnd; readonly blocking?: readonly string[] } {
   const maxFaults = options.maxFaults ?? 1;
   if (plan.length > maxFaults) throw new Error(`a plan of ${plan.length} faults exceeds the bound of ${maxFaults}`);
-  const scheduler = new FaultPlanScheduler(schedulerFor(options.strategy ?? 'dpor', options), plan);
+  const scheduler = new FaultPlanScheduler(schedulerFor(options.strategy ?? 'dpor', options, new Set(plan.map((s) => s.thread))), plan);
   const more = new Map<string, FaultSite>();
   const accepts = (): boolean => {
     if (!scheduler.followed()) return false;

@@ -48,6 +48,7 @@ export type FrozenNode =
       readonly requests: readonly { readonly tag: number; readonly initials: readonly number[] }[];
       readonly later: readonly number[];
       readonly awaiting: readonly (readonly [string, number])[];
+      readonly symmetric?: readonly (readonly number[])[];
     };
 
 /** A subtree to explore: the nodes from the root to where it starts, and how to start. */

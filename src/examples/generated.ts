@@ -33,6 +33,8 @@ export interface GeneratedProgram {
   readonly threads: readonly (readonly Instr[])[];
   /** The cells' first values (default 0). */
   readonly initial?: readonly number[];
+  /** For each thread, its class of interchangeable threads, if any (ThreadSpec.symmetric). */
+  readonly symmetric?: readonly (string | undefined)[];
 }
 
 /** The number of atomic steps a thread takes at most. */
@@ -139,6 +141,7 @@ export function generatedProgram(g: GeneratedProgram): Program {
         threads: g.threads.map((instrs, me) => ({
           name: `T${me + 1}`,
           body: () => thread(instrs, me + 1),
+          ...(g.symmetric?.[me] !== undefined ? { symmetric: g.symmetric[me] } : {}),
         })),
         outcome: () => `${cells.map((c) => c.value).join(',')}|${[...seen].sort((a, b) => a[0] - b[0]).map(([t, s]) => `${t}:${s.join(' ')}`).join('|')}`,
       };

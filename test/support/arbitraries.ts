@@ -85,3 +85,28 @@ const viewOp: fc.Arbitrary<Instr> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ k: 'fault' as const }) },
 );
 export const viewPrograms = mostlyOf(viewOp);
+
+// Symmetry: two or three copies of one thread declared interchangeable (ThreadSpec.symmetric),
+// among up to two others, perhaps a second class of two; the copies placed anywhere.
+export const symmetricPrograms: fc.Arbitrary<GeneratedProgram> = fc
+  .record({
+    copied: thread,
+    copies: fc.integer({ min: 2, max: 3 }),
+    second: fc.option(thread, { nil: undefined }),
+    others: fc.array(thread, { minLength: 0, maxLength: 2 }),
+    seed: fc.nat(),
+  })
+  .map(({ copied, copies, second, others, seed }) => {
+    const members: { instrs: readonly Instr[]; cls: string | undefined }[] = [
+      ...Array.from({ length: copies }, () => ({ instrs: copied, cls: 'S' })),
+      ...(second ? [{ instrs: second, cls: 'R' }, { instrs: second, cls: 'R' }] : []),
+      ...others.map((instrs) => ({ instrs, cls: undefined })),
+    ];
+    // A fixed shuffle by the seed, so that a class's threads are not always first or adjacent.
+    for (let i = members.length - 1, x = seed; i > 0; i--, x = Math.floor(x / (i + 1))) {
+      const j = x % (i + 1);
+      [members[i], members[j]] = [members[j]!, members[i]!];
+    }
+    return { cells: CELLS, locks: LOCKS, threads: members.map((m) => m.instrs), symmetric: members.map((m) => m.cls) };
+  })
+  .filter((g) => g.threads.reduce((n, t) => n + stepsOf(t), 0) <= 9);

@@ -24,7 +24,8 @@ import type { Access } from '../ops.js';
 import { storedValues } from '../value-views.js';
 import type { SubtreeTask } from '../subtrees.js';
 import type { VectorClock } from '../vector-clock.js';
-import { type SchedNode, TreeScheduler } from './tree.js';
+import type { Symmetry } from '../symmetry.js';
+import { closedUnder, type SchedNode, TreeScheduler } from './tree.js';
 
 export class SourceDpor extends TreeScheduler {
   /** The counters' epochs at the current step, for the sleep sets. */
@@ -34,6 +35,15 @@ export class SourceDpor extends TreeScheduler {
   /** Happens-before over the last execution's events, and whether it holds that execution's. */
   private readonly hb = new HappensBefore([]);
   private hbHeld = false;
+
+  /** With `symmetry`, interchangeable threads are explored once per permutation (symmetry.ts). */
+  constructor(private readonly symmetry?: Symmetry) {
+    super();
+  }
+
+  protected override classesAt(exec: Execution): readonly (readonly number[])[] | undefined {
+    return this.symmetry?.classesNow(exec);
+  }
 
   protected initialBacktrack(_node: SchedNode, first: number): Iterable<number> {
     return [first];
@@ -47,6 +57,7 @@ export class SourceDpor extends TreeScheduler {
   override newExecution(): boolean {
     this.counters = new CounterEpochs();
     this.counted = 0;
+    this.symmetry?.reset();
     return super.newExecution();
   }
 
@@ -65,7 +76,9 @@ export class SourceDpor extends TreeScheduler {
       // cannot affect them.
       const childSleep = new Set<number>();
       for (const r of node.sleep) if (r !== node.chosen && !this.counters.dependent(exec.pendingAccess(r), chosenAccess)) childSleep.add(r);
-      for (const r of node.done) if (r !== node.chosen && !this.counters.dependent(exec.pendingAccess(r), chosenAccess)) childSleep.add(r);
+      // A thread interchangeable here with an explored one is explored (its mirror is).
+      const done = node.symmetric ? closedUnder(node.done, node.symmetric) : node.done;
+      for (const r of done) if (r !== node.chosen && !this.counters.dependent(exec.pendingAccess(r), chosenAccess)) childSleep.add(r);
       node.childSleep = childSleep;
     }
   }
@@ -126,7 +139,8 @@ export class SourceDpor extends TreeScheduler {
     // reversed sequence enables it, so `first` did, and the race cannot be reversed here; the
     // other initials would only reorder steps independent of `first`.
     if (initials.includes(tid) && !node.enabled.includes(tid)) return false;
-    // Explored or to be explored there already (the backtrack set only grows).
+    // Explored or to be explored there already (the backtrack set only grows), itself or one
+    // interchangeable with it there.
     if (initials.some((t) => node.backtrack.has(t))) return true;
     // A thread disabled there can never be explored there.
     const enabled = initials.filter((t) => node.enabled.includes(t));

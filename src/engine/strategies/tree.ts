@@ -53,6 +53,8 @@ export interface SchedNode {
   later?: Set<number>;
   /** The tasks handed out here whose requests have not come back, and the round of each. */
   awaiting?: Map<string, number>;
+  /** Classes of threads interchangeable here (symmetry.ts), each in id order. */
+  readonly symmetric?: readonly (readonly number[])[];
 }
 
 export interface ChoiceNode {
@@ -100,6 +102,11 @@ export abstract class TreeScheduler implements Scheduler, Splittable {
   /** Called when `node` is about to take its pick in `exec` (DPOR computes the child's sleep set). */
   protected beforeStep(_exec: Execution, _node: SchedNode, _position: number): void {}
 
+  /** The classes of threads interchangeable at the state `exec` is in (DPOR with symmetry); none by default. */
+  protected classesAt(_exec: Execution): readonly (readonly number[])[] | undefined {
+    return undefined;
+  }
+
   newExecution(): boolean {
     if (this.started && !this.nextBranch()) return false;
     this.started = true;
@@ -128,7 +135,9 @@ export abstract class TreeScheduler implements Scheduler, Splittable {
       if (n.kind !== 'sched' || !sameList(n.enabled, enabled)) throw nondeterministic('enabled threads');
       node = n;
     } else {
-      const sleep = this.sleepOf(this.lastSched);
+      const symmetric = this.classesAt(exec);
+      // A thread interchangeable here with one asleep is asleep: what it starts is the mirror of what that one does.
+      const sleep = symmetric ? closedUnder(this.sleepOf(this.lastSched), symmetric) : this.sleepOf(this.lastSched);
       const first = runnable.find((t) => !sleep.has(t));
       if (first === undefined) return undefined; // every runnable thread is asleep: redundant
       const backtrack = new Set(this.initialBacktrack({ allowed: runnable, sleep }, first));
@@ -144,6 +153,7 @@ export abstract class TreeScheduler implements Scheduler, Splittable {
         rounds: [backtrack.size === 1 ? [first] : runnable.filter((t) => backtrack.has(t))],
         fixed: 0,
         chosenRound: 0,
+        ...(symmetric ? { symmetric } : {}),
       };
       this.stack.push(node);
     }
@@ -371,6 +381,16 @@ function doneBefore(node: SchedNode, k: number, t: number): ReadonlySet<number> 
   return done.size === 0 ? NO_THREADS : done;
 }
 
+/** `threads` with every member of a class of which one is in it. */
+export function closedUnder(threads: ReadonlySet<number>, classes: readonly (readonly number[])[]): ReadonlySet<number> {
+  let out: Set<number> | undefined;
+  for (const c of classes) {
+    if (!c.some((t) => threads.has(t))) continue;
+    for (const t of c) if (!threads.has(t)) (out ??= new Set(threads)).add(t);
+  }
+  return out ?? threads;
+}
+
 /** A node's key of a request of one of `initials` from round `tag`. */
 function roundKey(tag: number, initials: readonly number[]): string {
   return `${tag}:${initials.join(',')}`;
@@ -386,7 +406,7 @@ function requestKey(r: Request): string {
  */
 function freeze(n: TreeNode, prefixOnly = false): FrozenNode {
   if (n.kind === 'choice') return { kind: 'choice', allowed: n.allowed, label: n.label, chosen: n.chosen };
-  const common = { kind: 'sched' as const, enabled: n.enabled, allowed: n.allowed, backtrack: [...n.backtrack], done: [...n.done], sleep: [...n.sleep], chosen: n.chosen, chosenRound: n.chosenRound, childSleep: [...n.childSleep] };
+  const common = { kind: 'sched' as const, enabled: n.enabled, allowed: n.allowed, backtrack: [...n.backtrack], done: [...n.done], sleep: [...n.sleep], chosen: n.chosen, chosenRound: n.chosenRound, childSleep: [...n.childSleep], ...(n.symmetric ? { symmetric: n.symmetric } : {}) };
   if (prefixOnly) return { ...common, rounds: [], fixed: n.fixed, explored: [], requests: [], later: [], awaiting: [] };
   return {
     ...common,
@@ -417,6 +437,7 @@ function thaw(n: FrozenNode): TreeNode {
     ...(n.requests.length > 0 ? { requests: new Map(n.requests.map((r): [string, { tag: number; initials: readonly number[] }] => [roundKey(r.tag, r.initials), r])) } : {}),
     ...(n.later.length > 0 ? { later: new Set(n.later) } : {}),
     ...(n.awaiting.length > 0 ? { awaiting: new Map(n.awaiting) } : {}),
+    ...(n.symmetric ? { symmetric: n.symmetric } : {}),
   };
 }
 
