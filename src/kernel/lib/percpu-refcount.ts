@@ -4,16 +4,22 @@
 // percpu_ref_switch_to_percpu, percpu_ref_kill_and_confirm, percpu_ref_is_zero (v5.10+),
 // percpu_ref_reinit, percpu_ref_resurrect.
 //
-// Trees (see include/linux/percpu-refcount.ts for the era marker, v53_era()):
-// - v5.1, v5.2 follow the v4.20–v5.2 file (read at torvalds/linux 49e41801b335): no
-//   allow_reinit, no early free of the per-CPU memory, plain call_rcu, "%pf" (prints the same
-//   symbol as %ps).
-// - v6.14, v6.15, newest follow the newest file: struct percpu_ref_data (kzalloc, freed by
-//   percpu_ref_exit, the count stashed in the word), ALLOW_REINIT with the early
-//   __percpu_ref_exit() in percpu_ref_call_confirm_rcu, WARN_ON_ONCE(!allow_reinit) in
-//   __percpu_ref_switch_to_percpu, call_rcu_hurry, percpu_ref_is_dying() in the checks,
-//   the underflow pr_err/mem_dump_obj (at most 3 times), ref->percpu_count_ptr = 0 when the
-//   data allocation fails (a 2022 fix, before all modelled v6 trees).
+// The file as of v4.20–v5.2 (read at torvalds/linux 49e41801b335: no allow_reinit, no early
+// free of the per-CPU memory, plain call_rcu, "%pf", which prints the same symbol as %ps), and
+// each later change a patch of its own (src/history/patches.ts), read at torvalds/linux
+// 2b0d3d3e4fcf (v5.10, with 7ea6bf2e6c40 on top) and in the newest file:
+// - percpu-ref-allow-reinit (09ed79d6d75f, v5.3): PERCPU_REF_ALLOW_REINIT, forced for
+//   INIT_ATOMIC/INIT_DEAD; WARN_ON_ONCE(!allow_reinit) in __percpu_ref_switch_to_percpu;
+// - percpu-ref-release-early (7d9ab9b6adff, v5.3): __percpu_ref_exit() in
+//   percpu_ref_call_confirm_rcu for a ref that may not be reinitialised;
+// - percpu-ref-data (2b0d3d3e4fcf, v5.10): struct percpu_ref_data, kzalloc'ed by
+//   percpu_ref_init and freed by percpu_ref_exit, the count stashed in the word;
+//   percpu_ref_is_zero out of line; percpu-ref-data-null-check (7ea6bf2e6c40, v5.10);
+// - percpu-ref-underflow-dump (3375efeddf69, v5.12): the underflow pr_err (at most 3 times);
+// - percpu-ref-is-dying (9e9da02a68d4, v5.13): percpu_ref_is_dying() in the checks;
+// - percpu-ref-init-cleanup (a91714312eb1, v5.18): ref->percpu_count_ptr = 0 when the data
+//   allocation fails;
+// - percpu-ref-call-rcu-hurry (343a72e5e37d, v6.2).
 //
 // Global state (per machine): percpu_ref_switch_lock (a spinlock taken irqsave) and
 // percpu_ref_switch_waitq, whose waiters the model expresses as engine blocks on the condition
@@ -55,10 +61,9 @@ import {
   ps,
   s64,
   u64,
-  v53_era,
 } from '../include/linux/percpu-refcount.js';
 import { DEFINE_SPINLOCK, lockdep_assert_held, spin_lock_irq, spin_lock_irqsave, spin_unlock_irq, spin_unlock_irqrestore, type spinlock_t } from '../include/linux/spinlock.js';
-import { machine } from '../machine.js';
+import { machine, patched } from '../machine.js';
 import { isPoisoned, poison, track } from '../mm/kasan.js';
 import { kfree, kzalloc } from '../mm/slab.js';
 import { call_rcu, call_rcu_hurry, might_sleep, type rcu_head } from '../kernel/rcu/tree.js';
@@ -132,15 +137,19 @@ export const percpu_ref_init = frame('percpu_ref_init', function* (ref: percpu_r
   const addr = alloc_percpu_counters(ref, yield* current_site());
   machine().global('percpu_refs', (): percpu_ref[] => []).push(ref);
   let data: percpu_ref_data;
-  if (v53_era()) {
+  if (patched('percpu-ref-data')) {
     const d = yield* kzalloc('struct percpu_ref_data', 'percpu_ref_init', () => new percpu_ref_data(), gfp);
     if (!d) {
-      // free_percpu((void __percpu *)ref->percpu_count_ptr); ref->percpu_count_ptr = 0;
+      // free_percpu((void __percpu *)ref->percpu_count_ptr); and, since
+      // patched('percpu-ref-init-cleanup'), ref->percpu_count_ptr = 0 (before it the word is
+      // left pointing at the freed counters).
       yield* step(`${ref.name}->percpu_count_ptr = __alloc_percpu_gfp()`, write(ref));
       ref.percpu_count_ptr = addr;
       yield* free_percpu(addr, 'percpu_ref_init');
-      yield* step(`${ref.name}->percpu_count_ptr = 0`, write(ref));
-      ref.percpu_count_ptr = 0n;
+      if (patched('percpu-ref-init-cleanup')) {
+        yield* step(`${ref.name}->percpu_count_ptr = 0`, write(ref));
+        ref.percpu_count_ptr = 0n;
+      }
       return -ENOMEM;
     }
     data = d;
@@ -152,10 +161,10 @@ export const percpu_ref_init = frame('percpu_ref_init', function* (ref: percpu_r
   let word = addr;
   let start_count = 0n;
   data.force_atomic = (flags & PERCPU_REF_INIT_ATOMIC) !== 0;
-  if (v53_era()) data.allow_reinit = (flags & PERCPU_REF_ALLOW_REINIT) !== 0;
+  if (patched('percpu-ref-allow-reinit')) data.allow_reinit = (flags & PERCPU_REF_ALLOW_REINIT) !== 0;
   if (flags & (PERCPU_REF_INIT_ATOMIC | PERCPU_REF_INIT_DEAD)) {
     word |= __PERCPU_REF_ATOMIC;
-    if (v53_era()) data.allow_reinit = true;
+    if (patched('percpu-ref-allow-reinit')) data.allow_reinit = true;
   } else {
     start_count += PERCPU_COUNT_BIAS;
   }
@@ -183,13 +192,15 @@ const __percpu_ref_exit = frame('__percpu_ref_exit', function* (ref: percpu_ref)
   const word = ref.percpu_count_ptr;
   if ((word & ~__PERCPU_REF_ATOMIC_DEAD) === 0n) return;
   // non-NULL confirm_switch indicates switching in progress
-  if (v53_era()) {
+  if (patched('percpu-ref-data-null-check')) {
     const d = ref.data;
     yield* WARN_ON_ONCE(d !== null && d.confirm_switch !== null, `${FILE} __percpu_ref_exit`, 'WARN_ON_ONCE(ref->data && ref->data->confirm_switch)');
+  } else if (patched('percpu-ref-data')) {
+    yield* WARN_ON_ONCE(deref(ref.data, 'ref->data', '__percpu_ref_exit').confirm_switch !== null, `${FILE} __percpu_ref_exit`, 'WARN_ON_ONCE(ref->data->confirm_switch)');
   } else {
     yield* WARN_ON_ONCE(deref(ref.data, 'ref', 'percpu_ref_exit').confirm_switch !== null, `${FILE} percpu_ref_exit`, 'WARN_ON_ONCE(ref->confirm_switch)');
   }
-  yield* free_percpu(word, v53_era() ? '__percpu_ref_exit' : 'percpu_ref_exit');
+  yield* free_percpu(word, patched('percpu-ref-release-early') ? '__percpu_ref_exit' : 'percpu_ref_exit');
   yield* step(`${ref.name}->percpu_count_ptr = __PERCPU_REF_ATOMIC_DEAD`, percpu_count_ptr_store(ref, __PERCPU_REF_ATOMIC_DEAD));
   ref.percpu_count_ptr = __PERCPU_REF_ATOMIC_DEAD;
 });
@@ -200,7 +211,7 @@ const __percpu_ref_exit = frame('__percpu_ref_exit', function* (ref: percpu_ref)
  * (ptr |= count << __PERCPU_REF_FLAG_BITS), clear ref->data, then kfree the data.
  */
 export const percpu_ref_exit = frame('percpu_ref_exit', function* (ref: percpu_ref): Gen<void> {
-  if (!v53_era()) return yield* __percpu_ref_exit(ref);
+  if (!patched('percpu-ref-data')) return yield* __percpu_ref_exit(ref);
   yield* step(`data = ${ref.name}->data`, read(ref));
   const data = ref.data;
   yield* __percpu_ref_exit(ref);
@@ -235,7 +246,7 @@ const percpu_ref_call_confirm_rcu = frame('percpu_ref_call_confirm_rcu', functio
   data.confirm_switch = null;
   const allow_reinit = data.allow_reinit;
   // v5.3+: release the per-CPU memory early unless the ref may be switched back.
-  if (v53_era() && !allow_reinit) yield* __percpu_ref_exit(ref);
+  if (patched('percpu-ref-release-early') && !allow_reinit) yield* __percpu_ref_exit(ref);
   // drop ref from percpu_ref_switch_to_atomic()
   yield* percpu_ref_put(ref);
 });
@@ -260,7 +271,7 @@ const percpu_ref_switch_to_atomic_rcu = frame('percpu_ref_switch_to_atomic_rcu',
   yield* step('atomic_long_read(&ref->count) <= 0', read(data.count), read(data));
   const value = data.count.counter;
   const warned = yield* WARN_ONCE(value <= 0n, `${FILE} percpu_ref_switch_to_atomic_rcu`, `percpu ref (${ps(data.release)}) <= 0 (${value}) after switching to atomic`);
-  if (warned && v53_era()) {
+  if (warned && patched('percpu-ref-underflow-dump')) {
     const u = underflows();
     yield* step('atomic_inc_return(&underflows)', write(u));
     u.counter++;
@@ -293,7 +304,7 @@ const __percpu_ref_switch_to_atomic = frame('__percpu_ref_switch_to_atomic', fun
   yield* step(`${ref.name}->confirm_switch = confirm_switch ?: percpu_ref_noop_confirm_switch`, write(data));
   data.confirm_switch = confirm_switch ?? percpu_ref_noop_confirm_switch;
   yield* percpu_ref_get(ref); // put after confirmation
-  if (v53_era()) yield* call_rcu_hurry(data.rcu, percpu_ref_switch_to_atomic_rcu);
+  if (patched('percpu-ref-call-rcu-hurry')) yield* call_rcu_hurry(data.rcu, percpu_ref_switch_to_atomic_rcu);
   else yield* call_rcu(data.rcu, percpu_ref_switch_to_atomic_rcu);
 });
 
@@ -309,7 +320,7 @@ const __percpu_ref_switch_to_percpu = frame('__percpu_ref_switch_to_percpu', fun
   const area = area_of(word);
   BUG_ON((word & ~__PERCPU_REF_ATOMIC_DEAD) === 0n, `${FILE}:__percpu_ref_switch_to_percpu`, 'BUG_ON(!percpu_count)');
   if (!(word & __PERCPU_REF_ATOMIC)) return;
-  if (v53_era() && (yield* WARN_ON_ONCE(!data.allow_reinit, `${FILE} __percpu_ref_switch_to_percpu`, 'WARN_ON_ONCE(!ref->data->allow_reinit)'))) return;
+  if (patched('percpu-ref-allow-reinit') && (yield* WARN_ON_ONCE(!data.allow_reinit, `${FILE} __percpu_ref_switch_to_percpu`, 'WARN_ON_ONCE(!ref->data->allow_reinit)'))) return;
   // atomic_long_add() returns nothing: a commuting update of ref->count.
   yield* step('atomic_long_add(PERCPU_COUNT_BIAS, &ref->count)', atomic_long_add_access(data.count, PERCPU_COUNT_BIAS));
   data.count.counter = s64(data.count.counter + PERCPU_COUNT_BIAS);
@@ -447,7 +458,7 @@ export const percpu_ref_resurrect = frame('percpu_ref_resurrect', function* (ref
   yield* WARN_ON_ONCE(
     (word & __PERCPU_REF_DEAD) === 0n,
     `${FILE} percpu_ref_resurrect`,
-    v53_era() ? 'WARN_ON_ONCE(!percpu_ref_is_dying(ref))' : 'WARN_ON_ONCE(!(ref->percpu_count_ptr & __PERCPU_REF_DEAD))',
+    patched('percpu-ref-is-dying') ? 'WARN_ON_ONCE(!percpu_ref_is_dying(ref))' : 'WARN_ON_ONCE(!(ref->percpu_count_ptr & __PERCPU_REF_DEAD))',
   );
   yield* WARN_ON_ONCE((word & __PERCPU_REF_ATOMIC_DEAD) === 0n, `${FILE} percpu_ref_resurrect`, 'WARN_ON_ONCE(__ref_is_percpu(ref, &percpu_count))');
   yield* step(`${ref.name}->percpu_count_ptr &= ~__PERCPU_REF_DEAD`, percpu_count_ptr_store(ref, word & ~__PERCPU_REF_DEAD));

@@ -716,7 +716,8 @@ export const devm_memunmap_pages = frame('devm_memunmap_pages', function* (dev: 
  * caller already holds a reference); otherwise put the cached one, then the slow path.
  * newest: get_dev_pagemap(pfn) (pass no cached pgmap: a second argument is a model error).
  * Slow path: rcu_read_lock(); xa_load(&pgmap_array, pfn); percpu_ref_tryget_live(pgmap->ref)
- * (v5.x) / percpu_ref_tryget_live_rcu(&pgmap->ref) (v6.x); NULL if the ref is dead;
+ * (v5.x), percpu_ref_tryget_live_rcu(&pgmap->ref) since patched('memremap-get-dev-pagemap-rcu')
+ * (e7b72c48d677, v6.1); NULL if the ref is dead;
  * rcu_read_unlock(). Fails once the ref has been killed, though the xarray entry stays until
  * the end of the unmap.
  */
@@ -736,9 +737,12 @@ export const get_dev_pagemap = frame('get_dev_pagemap', function* (pfn: number, 
   yield* rcu_read_lock();
   let pgmap = yield* xa_load(state().pgmap_array, PHYS_PFN(phys));
   if (pgmap) {
-    if (owned()) {
+    if (patched('memremap-get-dev-pagemap-rcu')) {
       yield* step('percpu_ref_tryget_live_rcu(&pgmap->ref)', read(pgmap));
       if (!(yield* percpu_ref_tryget_live_rcu(pgmap_ref(pgmap)))) pgmap = null;
+    } else if (owned()) {
+      yield* step('percpu_ref_tryget_live(&pgmap->ref)', read(pgmap));
+      if (!(yield* percpu_ref_tryget_live(pgmap_ref(pgmap)))) pgmap = null;
     } else {
       yield* step('percpu_ref_tryget_live(pgmap->ref)', read(pgmap));
       const ref = pgmap.ref;

@@ -1169,7 +1169,9 @@ export const pci_alloc_p2pmem = frame('pci_alloc_p2pmem', function* (pdev: pci_d
     if (!ret) break out;
     const ref = owner.value!;
     yield* read_ref_memory(ref, patched('memremap-pgmap-owned-ref') ? 'struct pci_p2pdma_pagemap.pgmap.ref' : 'struct p2pdma_pagemap.ref');
-    const ok = patched('memremap-pgmap-owned-ref') ? yield* percpu_ref_tryget_live_rcu(ref) : yield* percpu_ref_tryget_live(ref);
+    // Inside the rcu_read_lock() section: percpu_ref_tryget_live_rcu() since
+    // patched('p2pdma-tryget-live-rcu') (v5.17), percpu_ref_tryget_live() (which nests one) before.
+    const ok = patched('p2pdma-tryget-live-rcu') ? yield* percpu_ref_tryget_live_rcu(ref) : yield* percpu_ref_tryget_live(ref);
     if (!ok) {
       // v5.2: gen_pool_free(pdev->p2pdma->pool, ...), a third plain load.
       const p3 = patched('p2pdma-rcu-pdev') ? p2pdma : deref(yield* plain_read_p2pdma(pdev), 'pdev->p2pdma', where);

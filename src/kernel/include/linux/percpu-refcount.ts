@@ -3,22 +3,19 @@
 // percpu_ref_tryget_live(_rcu), percpu_ref_is_dying, percpu_ref_kill and, before v5.10,
 // percpu_ref_is_zero). The out-of-line part is src/kernel/lib/percpu-refcount.ts.
 //
-// Trees. Two eras are modelled:
-// - v5.1, v5.2 (lib/percpu-refcount.c as of v4.20–v5.2): the cold fields live in struct
-//   percpu_ref itself; no PERCPU_REF_ALLOW_REINIT; readers use rcu_read_lock_sched(); no
-//   percpu_ref_tryget_many() or percpu_ref_tryget_live_rcu().
-// - v6.14, v6.15, newest: PERCPU_REF_ALLOW_REINIT (v5.3), readers under rcu_read_lock() (v5.5),
-//   percpu_ref_tryget_many() (v5.6), struct percpu_ref_data allocated by percpu_ref_init (v5.10),
-//   percpu_ref_tryget_live_rcu() (v5.16), call_rcu_hurry() (v6.2).
-// No patch id stands for these percpu_ref changes; the model asks
-// patched('memremap-pgmap-owned-ref') — the consolidated "v5.3+ era" marker — for all of them
-// (see v53_era()). That is exact for the five modelled trees only.
+// Trees. v5.1 and v5.2 have the header as of v4.20–v5.2: the cold fields in struct percpu_ref
+// itself, no PERCPU_REF_ALLOW_REINIT, readers under rcu_read_lock_sched(), no
+// percpu_ref_tryget_many() or percpu_ref_tryget_live_rcu(). Each later change is a patch of its
+// own (src/history/patches.ts): percpu-ref-allow-reinit (v5.3), percpu-ref-normal-rcu (readers
+// under rcu_read_lock(), v5.5), percpu-ref-tryget-many (v5.6), percpu-ref-data (struct
+// percpu_ref_data, v5.10), percpu-ref-tryget-live-rcu (v5.16); lib/percpu-refcount.ts lists the
+// out-of-line ones.
 //
 // Representation. The kernel's v5.1 struct percpu_ref holds count, release, confirm_switch,
 // force_atomic and rcu inline; from v5.10 they are in a kzalloc'ed struct percpu_ref_data. The
-// model always keeps them in a percpu_ref_data object: on v5.1/v5.2 it is created by
-// percpu_ref_init without an allocation (no fault point, never freed), standing for the inline
-// fields; on v6.x it is the kzalloc'ed object (a fault point, freed by percpu_ref_exit).
+// model always keeps them in a percpu_ref_data object: before patched('percpu-ref-data') it is
+// created by percpu_ref_init without an allocation (no fault point, never freed), standing for
+// the inline fields; with it, the kzalloc'ed object (a fault point, freed by percpu_ref_exit).
 //
 // Shared objects (footprints): the percpu_ref (its percpu_count_ptr word and data pointer);
 // its percpu_ref_data (the cold fields); the atomic count (an atomic_long_t of its own); one
@@ -54,11 +51,6 @@ import {
   task_access,
 } from '../../kernel/rcu/tree.js';
 import { percpu_ref_kill_and_confirm, percpu_ref_is_zero_v510 } from '../../lib/percpu-refcount.js';
-
-/** The consolidated marker for the v5.3+ percpu_ref (see the file comment). */
-export function v53_era(): boolean {
-  return patched('memremap-pgmap-owned-ref');
-}
 
 // ---- constants ----
 
@@ -257,18 +249,18 @@ export { s64, u64 };
 
 /** The RCU flavour of the fast paths: rcu_read_lock_sched() before v5.5, rcu_read_lock() after. */
 function rcu_enter(t: rcu_task): void {
-  if (v53_era()) rcu_read_lock_in_step(t);
+  if (patched('percpu-ref-normal-rcu')) rcu_read_lock_in_step(t);
   else preempt_disable_in_step(t);
 }
 function rcu_exit(t: rcu_task): void {
-  if (v53_era()) rcu_read_unlock_in_step(t);
+  if (patched('percpu-ref-normal-rcu')) rcu_read_unlock_in_step(t);
   else preempt_enable_in_step(t);
 }
 /** The accesses of a step that enters (or leaves) the fast paths' read-side section. */
-const enter_access = (t: rcu_task): Access[] => task_access(t, v53_era() ? 'rcu_read_lock' : 'preempt_disable');
-const exit_access = (t: rcu_task): Access[] => task_access(t, v53_era() ? 'rcu_read_unlock' : 'preempt_enable');
-const lockName = (): string => (v53_era() ? 'rcu_read_lock' : 'rcu_read_lock_sched');
-const unlockName = (): string => (v53_era() ? 'rcu_read_unlock' : 'rcu_read_unlock_sched');
+const enter_access = (t: rcu_task): Access[] => task_access(t, patched('percpu-ref-normal-rcu') ? 'rcu_read_lock' : 'preempt_disable');
+const exit_access = (t: rcu_task): Access[] => task_access(t, patched('percpu-ref-normal-rcu') ? 'rcu_read_unlock' : 'preempt_enable');
+const lockName = (): string => (patched('percpu-ref-normal-rcu') ? 'rcu_read_lock' : 'rcu_read_lock_sched');
+const unlockName = (): string => (patched('percpu-ref-normal-rcu') ? 'rcu_read_unlock' : 'rcu_read_unlock_sched');
 
 interface Mode {
   /** __ref_is_percpu() */
@@ -375,7 +367,7 @@ export const percpu_ref_put = static_inline('percpu_ref_put', function* (ref: pe
  * atomic_long_add_unless(&count, nr, 0).
  */
 export const percpu_ref_tryget_many = static_inline('percpu_ref_tryget_many', function* (ref: percpu_ref, nr: number): Gen<boolean> {
-  if (!v53_era()) throw new Error(`percpu_ref_tryget_many() does not exist in ${machine().tree.name}`);
+  if (!patched('percpu-ref-tryget-many')) throw new Error(`percpu_ref_tryget_many() does not exist in ${machine().tree.name}`);
   return yield* __tryget(ref, nr, 'atomic_long_add_unless');
 });
 
@@ -384,7 +376,7 @@ export const percpu_ref_tryget_many = static_inline('percpu_ref_tryget_many', fu
  * this_cpu_inc / atomic_long_inc_not_zero (the same semantics).
  */
 export const percpu_ref_tryget = static_inline('percpu_ref_tryget', function* (ref: percpu_ref): Gen<boolean> {
-  if (v53_era()) return yield* percpu_ref_tryget_many(ref, 1);
+  if (patched('percpu-ref-tryget-many')) return yield* percpu_ref_tryget_many(ref, 1);
   return yield* __tryget(ref, 1, 'atomic_long_inc_not_zero');
 });
 
@@ -440,7 +432,7 @@ function* __tryget_live(ref: percpu_ref, t: rcu_task, enter: boolean, exit: bool
  * WARN_ON_ONCE(!rcu_read_lock_held()).
  */
 export const percpu_ref_tryget_live_rcu = static_inline('percpu_ref_tryget_live_rcu', function* (ref: percpu_ref): Gen<boolean> {
-  if (!v53_era()) throw new Error(`percpu_ref_tryget_live_rcu() does not exist in ${machine().tree.name}`);
+  if (!patched('percpu-ref-tryget-live-rcu')) throw new Error(`percpu_ref_tryget_live_rcu() does not exist in ${machine().tree.name}`);
   const t = yield* current_task();
   yield* WARN_ON_ONCE(!(yield* rcu_read_lock_held()), 'include/linux/percpu-refcount.h percpu_ref_tryget_live_rcu', 'WARN_ON_ONCE(!rcu_read_lock_held())');
   return yield* __tryget_live(ref, t, false, false);
@@ -473,7 +465,7 @@ export const percpu_ref_kill = static_inline('percpu_ref_kill', function* (ref: 
  * no lock; v5.10+ out of line in lib/percpu-refcount.c under percpu_ref_switch_lock.
  */
 export const percpu_ref_is_zero = static_inline('percpu_ref_is_zero', function* (ref: percpu_ref): Gen<boolean> {
-  if (v53_era()) return yield* percpu_ref_is_zero_v510(ref);
+  if (patched('percpu-ref-data')) return yield* percpu_ref_is_zero_v510(ref);
   if (yield* __ref_is_percpu(ref)) return false;
   const data = deref(ref.data, 'ref->count', 'percpu_ref_is_zero');
   yield* step('atomic_long_read(&count)', read(data.count));
