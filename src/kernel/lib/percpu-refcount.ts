@@ -422,7 +422,7 @@ export const percpu_ref_kill_and_confirm = frame('percpu_ref_kill_and_confirm', 
  * percpu_ref_is_zero(ref), v5.10+ (lib/percpu-refcount.c): false in percpu mode; otherwise,
  * under the lock, the count from ref->data, or from the word once exited.
  */
-export const percpu_ref_is_zero_v510 = frame('percpu_ref_is_zero', function* (ref: percpu_ref): Gen<boolean> {
+export const percpu_ref_is_zero_since_percpu_ref_data = frame('percpu_ref_is_zero', function* (ref: percpu_ref): Gen<boolean> {
   if (yield* __ref_is_percpu(ref)) return false;
   // protect us from being destroyed
   const lock = percpu_ref_switch_lock();

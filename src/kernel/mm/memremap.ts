@@ -102,9 +102,6 @@ import { REGION_DISJOINT, REGION_MIXED, region_intersects } from '../kernel/reso
 import { xa_entries, xa_load, xa_store_range, xarray } from '../lib/xarray.js';
 import { hex } from '../kernel/printk.js';
 
-/** The v5.3+ era marker (the pgmap owns its ref). */
-const owned = (): boolean => patched('memremap-pgmap-owned-ref');
-
 // ---- state ----
 
 /** The static key devmap_managed_key (atomic count of enables; on while > 0). */
@@ -233,12 +230,12 @@ export function vmem_altmap_free(altmap: vmem_altmap, nr_pfns: number): void {
 }
 
 /** v5.1/v5.2 pfn_first(pgmap): res->start >> PAGE_SHIFT, plus the altmap offset when valid. */
-function pfn_first_v5(pgmap: dev_pagemap): number {
+function pfn_first_before_pgmap_owned_ref(pgmap: dev_pagemap): number {
   return PHYS_PFN(pgmap.res.start) + (pgmap.altmap_valid ? vmem_altmap_offset(pgmap.altmap) : 0);
 }
 
 /** v5.1/v5.2 pfn_end(pgmap): (res->start + resource_size(res)) >> PAGE_SHIFT. */
-function pfn_end_v5(pgmap: dev_pagemap): number {
+function pfn_end_before_pgmap_owned_ref(pgmap: dev_pagemap): number {
   return PHYS_PFN(pgmap.res.start + resource_size(pgmap.res));
 }
 
@@ -283,7 +280,7 @@ export function pgmap_pfn_valid(pgmap: dev_pagemap, pfn: number): boolean {
  * v5.3+: memunmap_pages(pgmap).
  */
 export const devm_memremap_pages_release = frame('devm_memremap_pages_release', function* (data: dev_pagemap): Gen<void> {
-  if (owned()) {
+  if (patched('memremap-pgmap-owned-ref')) {
     yield* memunmap_pages(data);
     return;
   }
@@ -296,7 +293,7 @@ export const devm_memremap_pages_release = frame('devm_memremap_pages_release', 
   if (!kill || !ref) panic(`BUG: kernel NULL pointer dereference: pgmap->kill in devm_memremap_pages_release`);
   // What-if p2pdma-wait-in-kill: the kill (which then waits) after the put_page() loop.
   if (!patched('p2pdma-wait-in-kill')) yield* kill(ref);
-  for (let pfn = pfn_first_v5(pgmap); pfn < pfn_end_v5(pgmap); pfn++) yield* put_page(pfn_to_page(pfn));
+  for (let pfn = pfn_first_before_pgmap_owned_ref(pgmap); pfn < pfn_end_before_pgmap_owned_ref(pgmap); pfn++) yield* put_page(pfn_to_page(pfn));
   if (patched('p2pdma-wait-in-kill')) yield* kill(ref);
 
   if (patched('memremap-fix-final-page-put-race')) {
@@ -327,7 +324,7 @@ export const devm_memremap_pages_release = frame('devm_memremap_pages_release', 
  * On failure v5.1 kills the ref (and does not on the conflicting-section paths, which return
  * directly); v5.2 kills and cleans it up.
  */
-function* devm_memremap_pages_v5(dev: device, pgmap: dev_pagemap): Gen<number | ErrPtr> {
+function* devm_memremap_pages_before_pgmap_owned_ref(dev: device, pgmap: dev_pagemap): Gen<number | ErrPtr> {
   const where = 'kernel/memremap.c devm_memremap_pages';
   const altmap = pgmap.altmap_valid ? pgmap.altmap : null;
   const res = pgmap.res;
@@ -411,7 +408,7 @@ function* devm_memremap_pages_v5(dev: device, pgmap: dev_pagemap): Gen<number | 
     // Initialization of the pages has been deferred until now in order to allow us to do the
     // work while not holding the hotplug lock.
     yield* memmap_init_zone_device(zone_device, PHYS_PFN(align_start), PHYS_PFN(align_size), pgmap);
-    yield* percpu_ref_get_many(pgmap.ref, pfn_end_v5(pgmap) - pfn_first_v5(pgmap));
+    yield* percpu_ref_get_many(pgmap.ref, pfn_end_before_pgmap_owned_ref(pgmap) - pfn_first_before_pgmap_owned_ref(pgmap));
 
     error = yield* devm_add_action_or_reset(dev, devm_memremap_pages_release, pgmap);
     if (error) return ERR_PTR(error);
@@ -476,7 +473,7 @@ const pageunmap_range = frame('pageunmap_range', function* (pgmap: dev_pagemap, 
  * WARN_ONCE(altmap.alloc); devmap_managed_enable_put() (not newest).
  */
 export const memunmap_pages = frame('memunmap_pages', function* (pgmap: dev_pagemap): Gen<void> {
-  if (!owned()) throw new Error('memunmap_pages() does not exist on this tree (v5.3+)');
+  if (!patched('memremap-pgmap-owned-ref')) throw new Error('memunmap_pages() does not exist on this tree (v5.3+)');
   yield* step('percpu_ref_kill(&pgmap->ref)', read(pgmap));
   const ref = pgmap_ref(pgmap);
   const nr_range = pgmap.nr_range;
@@ -589,7 +586,7 @@ const pagemap_range = frame('pagemap_range', function* (pgmap: dev_pagemap, para
  * memunmap_pages() of the ranges done so far. Returns __va(ranges[0].start) or an ERR_PTR.
  */
 export const memremap_pages = frame('memremap_pages', function* (pgmap: dev_pagemap, nid: number): Gen<number | ErrPtr> {
-  if (!owned()) throw new Error('memremap_pages() does not exist on this tree (v5.3+); use devm_memremap_pages()');
+  if (!patched('memremap-pgmap-owned-ref')) throw new Error('memremap_pages() does not exist on this tree (v5.3+); use devm_memremap_pages()');
   const where = 'mm/memremap.c memremap_pages';
   const newest = patched('mm-zone-device-folio-free-op');
   const params: mhp_params = { altmap: pgmap_altmap(pgmap), pgmap, pgprot: 'PAGE_KERNEL' };
@@ -688,12 +685,12 @@ export const memremap_pages = frame('memremap_pages', function* (pgmap: dev_page
 });
 
 /**
- * devm_memremap_pages(dev, pgmap). v5.1/v5.2: the whole setup (devm_memremap_pages_v5 above).
+ * devm_memremap_pages(dev, pgmap). v5.1/v5.2: the whole setup (devm_memremap_pages_before_pgmap_owned_ref above).
  * v5.3+: memremap_pages(pgmap, dev_to_node(dev)); then devm_add_action_or_reset(dev,
  * devm_memremap_pages_release, pgmap), whose failure runs memunmap_pages() at once.
  */
 export const devm_memremap_pages = frame('devm_memremap_pages', function* (dev: device, pgmap: dev_pagemap): Gen<number | ErrPtr> {
-  if (!owned()) return yield* devm_memremap_pages_v5(dev, pgmap);
+  if (!patched('memremap-pgmap-owned-ref')) return yield* devm_memremap_pages_before_pgmap_owned_ref(dev, pgmap);
   const ret = yield* memremap_pages(pgmap, dev_to_node(dev));
   if (IS_ERR(ret)) return ret;
   const error = yield* devm_add_action_or_reset(dev, devm_memremap_pages_release, pgmap);
@@ -727,8 +724,8 @@ export const get_dev_pagemap = frame('get_dev_pagemap', function* (pfn: number, 
     if (cached !== null) throw new Error('get_dev_pagemap(pfn) takes one argument in this tree');
   } else if (cached) {
     // In the cached case we're already holding a live reference.
-    yield* step(owned() ? 'phys >= pgmap->range.start && phys <= pgmap->range.end' : 'phys >= pgmap->res.start && phys <= pgmap->res.end', read(cached));
-    const r = owned() ? cached.range : cached.res;
+    yield* step(patched('memremap-pgmap-owned-ref') ? 'phys >= pgmap->range.start && phys <= pgmap->range.end' : 'phys >= pgmap->res.start && phys <= pgmap->res.end', read(cached));
+    const r = patched('memremap-pgmap-owned-ref') ? cached.range : cached.res;
     if (phys >= r.start && phys <= r.end) return cached;
     yield* put_dev_pagemap(cached);
   }
@@ -740,7 +737,7 @@ export const get_dev_pagemap = frame('get_dev_pagemap', function* (pfn: number, 
     if (patched('memremap-get-dev-pagemap-rcu')) {
       yield* step('percpu_ref_tryget_live_rcu(&pgmap->ref)', read(pgmap));
       if (!(yield* percpu_ref_tryget_live_rcu(pgmap_ref(pgmap)))) pgmap = null;
-    } else if (owned()) {
+    } else if (patched('memremap-pgmap-owned-ref')) {
       yield* step('percpu_ref_tryget_live(&pgmap->ref)', read(pgmap));
       if (!(yield* percpu_ref_tryget_live(pgmap_ref(pgmap)))) pgmap = null;
     } else {
@@ -779,7 +776,7 @@ export const __put_devmap_managed_page = frame('__put_devmap_managed_page', func
     yield* step('__ClearPageActive(page); __ClearPageWaiters(page); mem_cgroup_uncharge(page)', write(p));
     p.flags &= ~(PG_active | PG_waiters);
     const pgmap = yield* pgmap_of_page(p, '__put_devmap_managed_page');
-    if (!owned()) {
+    if (!patched('memremap-pgmap-owned-ref')) {
       const page_free = pgmap.page_free;
       if (!page_free) panic('BUG: kernel NULL pointer dereference: page->pgmap->page_free in __put_devmap_managed_page');
       yield* page_free(p, pgmap.data);

@@ -775,13 +775,13 @@ export const pci_p2pdma_add_resource = frame('pci_p2pdma_add_resource', function
     const error = yield* pci_p2pdma_setup(pdev);
     if (error) return error;
   }
-  if (!patched('p2pdma-per-resource-ref')) return yield* add_resource_v51(pdev, bar, size, offset);
-  if (!patched('memremap-pgmap-owned-ref')) return yield* add_resource_v52(pdev, bar, size, offset);
-  return yield* add_resource_v6(pdev, bar, size, offset);
+  if (!patched('p2pdma-per-resource-ref')) return yield* add_resource_before_per_resource_ref(pdev, bar, size, offset);
+  if (!patched('memremap-pgmap-owned-ref')) return yield* add_resource_per_resource_ref(pdev, bar, size, offset);
+  return yield* add_resource_since_pgmap_owned_ref(pdev, bar, size, offset);
 });
 
 /** v5.1 (up to seed 001 4/6): a bare dev_pagemap sharing the device's devmap_ref. */
-function* add_resource_v51(pdev: pci_dev, bar: number, size: number, offset: number): Gen<number> {
+function* add_resource_before_per_resource_ref(pdev: pci_dev, bar: number, size: number, offset: number): Gen<number> {
   const pgmap = yield* devm_kzalloc(pdev.dev, 'struct dev_pagemap', () => new dev_pagemap());
   if (!pgmap) return -ENOMEM;
 
@@ -824,7 +824,7 @@ function* add_resource_v51(pdev: pci_dev, bar: number, size: number, offset: num
 }
 
 /** v5.2 (seed 001 5/6 and 6/6): a p2pdma_pagemap with its own ref per resource. */
-function* add_resource_v52(pdev: pci_dev, bar: number, size: number, offset: number): Gen<number> {
+function* add_resource_per_resource_ref(pdev: pci_dev, bar: number, size: number, offset: number): Gen<number> {
   const p2p_pgmap = yield* devm_kzalloc(pdev.dev, 'struct p2pdma_pagemap', () => new pci_p2pdma_pagemap());
   if (!p2p_pgmap) return -ENOMEM;
   embed_p2p_pgmap(p2p_pgmap);
@@ -884,7 +884,7 @@ function* add_resource_v52(pdev: pci_dev, bar: number, size: number, offset: num
 }
 
 /** v5.3+ era up to the newest tree: the pgmap owns its ref; the chunk owner is &pgmap->ref. */
-function* add_resource_v6(pdev: pci_dev, bar: number, size: number, offset: number): Gen<number> {
+function* add_resource_since_pgmap_owned_ref(pdev: pci_dev, bar: number, size: number, offset: number): Gen<number> {
   const p2p_pgmap = yield* devm_kzalloc(pdev.dev, 'struct pci_p2pdma_pagemap', () => new pci_p2pdma_pagemap());
   if (!p2p_pgmap) return -ENOMEM;
   embed_p2p_pgmap(p2p_pgmap);

@@ -50,7 +50,7 @@ import {
   type rcu_task,
   task_access,
 } from '../../kernel/rcu/tree.js';
-import { percpu_ref_kill_and_confirm, percpu_ref_is_zero_v510 } from '../../lib/percpu-refcount.js';
+import { percpu_ref_kill_and_confirm, percpu_ref_is_zero_since_percpu_ref_data } from '../../lib/percpu-refcount.js';
 
 // ---- constants ----
 
@@ -465,7 +465,7 @@ export const percpu_ref_kill = static_inline('percpu_ref_kill', function* (ref: 
  * no lock; v5.10+ out of line in lib/percpu-refcount.c under percpu_ref_switch_lock.
  */
 export const percpu_ref_is_zero = static_inline('percpu_ref_is_zero', function* (ref: percpu_ref): Gen<boolean> {
-  if (patched('percpu-ref-data')) return yield* percpu_ref_is_zero_v510(ref);
+  if (patched('percpu-ref-data')) return yield* percpu_ref_is_zero_since_percpu_ref_data(ref);
   if (yield* __ref_is_percpu(ref)) return false;
   const data = deref(ref.data, 'ref->count', 'percpu_ref_is_zero');
   yield* step('atomic_long_read(&count)', read(data.count));
