@@ -2,6 +2,9 @@
 // of interchangeable threads, DPOR with symmetry reaches every outcome and finding of DFS up to a
 // permutation of each class's threads, and no outcome DFS does not; in all it explores fewer
 // executions than DPOR without symmetry.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, it } from 'node:test';
 import { expect } from 'expect';
@@ -113,5 +116,21 @@ describe('symmetry on a kernel scenario', () => {
     const sites = (r: typeof sym): string[] => canonicalSet(r.findings.map((f) => f.title.replace(/client\d/g, 'client')));
     expect(sites(sym)).toEqual(sites(plain));
     expect(sym.explored + sym.sleepBlocked).toBeLessThan(plain.explored + plain.sleepBlocked);
+  });
+});
+
+describe('zonedev check --no-symmetry', () => {
+  it('explores every permutation of the clients: more executions, the same findings up to their names', () => {
+    const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+    const run = (...extra: string[]): { explored: number; sleepBlocked: number; titles: string[] } => {
+      const r = spawnSync(process.execPath, [main, 'check', 'p2pmem-alloc-vs-unbind', '--tree', 'v5.2', '--param', 'clients=2', '--max-faults', '0', '--json', ...extra], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.status).toBe(1);
+      const res = (JSON.parse(r.stdout) as { results: { explored: number; sleepBlocked: number; findings: { title: string }[] }[] }).results[0]!;
+      return { explored: res.explored, sleepBlocked: res.sleepBlocked, titles: canonicalSet(res.findings.map((f) => f.title.replace(/client\d/g, 'client'))) };
+    };
+    const sym = run();
+    const all = run('--no-symmetry');
+    expect(all.titles).toEqual(sym.titles);
+    expect(all.explored + all.sleepBlocked).toBeGreaterThan(sym.explored + sym.sleepBlocked);
   });
 });

@@ -23,6 +23,8 @@ export interface CheckSettings {
   readonly pctDepth: number;
   readonly faultRate?: number;
   readonly preemptionBound?: number;
+  /** false: no symmetry reduction (--no-symmetry). */
+  readonly symmetry?: boolean;
 }
 
 export interface CheckJob {

@@ -55,6 +55,7 @@ interface CheckFlags {
   pctDepth: number;
   faultRate?: number;
   preemptionBound?: number;
+  symmetry: boolean;
   param: string[];
   json?: boolean;
   html?: string;
@@ -101,6 +102,7 @@ function settingsOf(o: CheckFlags): CheckSettings {
     pctDepth: o.pctDepth,
     ...(o.faultRate !== undefined ? { faultRate: o.faultRate } : {}),
     preemptionBound: o.preemptionBound,
+    ...(o.symmetry === false ? { symmetry: false } : {}),
   };
 }
 
@@ -405,6 +407,7 @@ async function main(argv: string[]): Promise<number> {
       .option('--pct-depth <d>', 'bug depth for pct', int('--pct-depth', 1), 3)
       .option('--fault-rate <p>', `random, pct: the share of executions that inject a failure, 0 to 1 (default: ${DEFAULT_FAULT_RATE})`, rate('--fault-rate'))
       .option('--preemption-bound <n>', 'at most this many preemptions per execution', int('--preemption-bound', 0))
+      .option('--no-symmetry', 'explore every permutation of interchangeable actors (by default, one of each)')
       .option('--param <name=value>', 'scenario size parameter (repeatable)', collect, [])
       .option('--jobs <n>', "worker threads (default: the machine's cores)", int('--jobs', 1))
       .option('--stall <s>', 'a model that takes no step for this long is stuck', int('--stall', 1), 20);

@@ -47,6 +47,7 @@ function exploreOptions(s: CheckSettings, heartbeat: Int32Array): ExploreOptions
     pctDepth: s.pctDepth,
     ...(s.faultRate !== undefined ? { faultRate: s.faultRate } : {}),
     preemptionBound: s.preemptionBound,
+    ...(s.symmetry === false ? { symmetry: false } : {}),
     heartbeat: () => {
       Atomics.add(heartbeat, 0, 1);
     },
