@@ -158,11 +158,34 @@ export const SERIES: readonly Patch[] = [
     summary: "pci_alloc_p2pmem() takes the chunk owner's reference with percpu_ref_tryget_live_rcu(), inside its own rcu_read_lock() section.",
   },
   {
+    id: 'zone-device-no-extra-refcount',
+    subject: 'mm: remove the extra ZONE_DEVICE struct page refcount',
+    commit: '27674ef6c73f0c9096a9827dc5d6ba9fc7808422',
+    date: '~2022-02',
+    consolidated: true,
+    summary:
+      'With its series (5cbf9942c963 "mm: generalize the pgmap based page_free infrastructure", 75e55d8a107e, 895749455f60, dc90f0846df4; v5.18): a ZONE_DEVICE page is free at refcount 0, not 1 — put_page() and release_pages() send it to free_zone_device_page() (WARN_ON_ONCE without ops->page_free; page_free; the count reset to 1); only FS_DAX stays devmap-managed and 1-based; memunmap_pages() drops the bulk pgmap references with percpu_ref_put_many() instead of a put_page() of every page.',
+  },
+  {
+    id: 'mm-anon-exclusive',
+    subject: 'mm/page-flags: reuse PG_mappedtodisk as PG_anon_exclusive for PageAnon() pages',
+    commit: '78fbe906cc90',
+    date: '~2022-05',
+    summary: 'free_zone_device_page() clears PG_anon_exclusive of an anonymous (migrated device-private) page.',
+  },
+  {
     id: 'percpu-ref-init-cleanup',
     subject: 'percpu_ref_init(): clean ->percpu_count_ref on failure',
     commit: 'a91714312eb1',
     date: '2022-05-18',
     summary: 'When the kzalloc of ref->data fails, percpu_ref_init() sets percpu_count_ptr back to 0 after freeing the per-CPU counters, instead of leaving it pointing at them.',
+  },
+  {
+    id: 'memremap-fix-memunmap-race',
+    subject: 'mm/memremap: fix memunmap_pages() race with get_dev_pagemap()',
+    commit: '1e57ffb6e3fd9583268c6462c4e3853575b21701',
+    date: '2022-06-09',
+    summary: 'memunmap_pages() calls percpu_ref_exit() after pageunmap_range() has emptied pgmap_array, so that get_dev_pagemap() cannot take a reference on per-CPU counters being freed.',
   },
   {
     id: 'memremap-get-dev-pagemap-rcu',

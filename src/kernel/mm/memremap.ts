@@ -20,11 +20,14 @@
 //   pgmap owns its ref (percpu_ref_init in memremap_pages(), dev_pagemap_percpu_release()
 //   completes pgmap->done); per-range pagemap_range(); memunmap_pages() = kill → drop the bulk
 //   references → wait_for_completion(&pgmap->done) → pageunmap_range() (memmap removal, xarray
-//   erase) → percpu_ref_exit(). With patched('zone-device-refcount-0-private') the bulk
-//   references exist only for non-PRIVATE/COHERENT types (put_many); before it (no named tree)
-//   memunmap_pages() drops the initial page references with a put_page() loop as v5.3 did.
-//   dev_pagemap_kill()/dev_pagemap_cleanup() existed only in v5.3..v5.x (the caller-supplied
-//   ref era) and are in none of the modelled trees.
+//   erase) → percpu_ref_exit(). Later patches of their own: the page refcount that is 0 when
+//   free, the bulk references dropped with percpu_ref_put_many() instead of a put_page() loop
+//   (patched('zone-device-no-extra-refcount'), 27674ef6c73f, v5.18); percpu_ref_exit() after
+//   pageunmap_range() (patched('memremap-fix-memunmap-race'), 1e57ffb6e3fd, v6.0);
+//   percpu_ref_tryget_live_rcu() in get_dev_pagemap() (patched('memremap-get-dev-pagemap-rcu'),
+//   v6.1); no bulk references for PRIVATE/COHERENT (patched('zone-device-refcount-0-private'),
+//   v6.1). dev_pagemap_kill()/dev_pagemap_cleanup() existed only in v5.3..v5.16 (the
+//   caller-supplied ref era, until b80892ca022e) and are in none of the modelled trees.
 //
 // What memremap calls in other kernel files is at their paths: the pgmap_array xarray in
 // lib/xarray.ts, region_intersects() in kernel/resource.ts, track_pfn_remap()/untrack_pfn() in
@@ -190,12 +193,13 @@ export const dev_pagemap_put_ops = frame('dev_pagemap_put_ops', function* (): Ge
 /**
  * devmap_managed_enable_get(pgmap) (v5.3+ mm/memremap.c; gone in newest). v5.3..v5.x: for
  * devmap-managed types (all but DEVDAX/GENERIC and P2PDMA) WARN(1, "Missing page_free method")
- * and -EINVAL without ops->page_free, else count up the key. v6.x: static_branch_inc() for
+ * and -EINVAL without ops->page_free, else count up the key. Since
+ * patched('zone-device-no-extra-refcount') (27674ef6c73f, v5.18): static_branch_inc() for
  * FS_DAX only.
  */
 const devmap_managed_enable_get = frame('devmap_managed_enable_get', function* (pgmap: dev_pagemap): Gen<number> {
   const key = devmap_managed_key();
-  if (!patched('zone-device-refcount-0-private')) {
+  if (!patched('zone-device-no-extra-refcount')) {
     if (pgmap.type === MEMORY_DEVICE_GENERIC || pgmap.type === MEMORY_DEVICE_PCI_P2PDMA) return 0;
     if (!pgmap.ops || !pgmap.ops.page_free) {
       yield* WARN(true, 'mm/memremap.c devmap_managed_enable_get', 'Missing page_free method');
@@ -209,7 +213,7 @@ const devmap_managed_enable_get = frame('devmap_managed_enable_get', function* (
 
 /** devmap_managed_enable_put(pgmap) (v5.3+; gone in newest): the inverse. */
 const devmap_managed_enable_put = frame('devmap_managed_enable_put', function* (pgmap: dev_pagemap): Gen<void> {
-  if (!patched('zone-device-refcount-0-private')) {
+  if (!patched('zone-device-no-extra-refcount')) {
     if (pgmap.type === MEMORY_DEVICE_GENERIC || pgmap.type === MEMORY_DEVICE_PCI_P2PDMA) return;
   } else if (pgmap.type !== MEMORY_DEVICE_FS_DAX) return;
   const key = devmap_managed_key();
@@ -467,9 +471,11 @@ const pageunmap_range = frame('pageunmap_range', function* (pgmap: dev_pagemap, 
 
 /**
  * memunmap_pages(pgmap) (v5.3+): percpu_ref_kill(&pgmap->ref); drop the bulk references
- * (put_many for non-PRIVATE/COHERENT with patched('zone-device-refcount-0-private'), a put_page()
- * of every device page before); wait_for_completion(&pgmap->done) — until the last page and
- * pgmap reference is gone; pageunmap_range() for every range; percpu_ref_exit();
+ * (a put_page() of every device page before patched('zone-device-no-extra-refcount'), 27674ef6c73f,
+ * v5.18; percpu_ref_put_many() since, skipping PRIVATE/COHERENT with
+ * patched('zone-device-refcount-0-private')); wait_for_completion(&pgmap->done) — until the last page and
+ * pgmap reference is gone; pageunmap_range() for every range; percpu_ref_exit() (before the
+ * pageunmap_range() calls until patched('memremap-fix-memunmap-race'), 1e57ffb6e3fd, v6.0);
  * WARN_ONCE(altmap.alloc); devmap_managed_enable_put() (not newest).
  */
 export const memunmap_pages = frame('memunmap_pages', function* (pgmap: dev_pagemap): Gen<void> {
@@ -478,17 +484,21 @@ export const memunmap_pages = frame('memunmap_pages', function* (pgmap: dev_page
   const ref = pgmap_ref(pgmap);
   const nr_range = pgmap.nr_range;
   yield* percpu_ref_kill(ref);
-  if (patched('zone-device-refcount-0-private')) {
-    if (pgmap.type !== MEMORY_DEVICE_PRIVATE && pgmap.type !== MEMORY_DEVICE_COHERENT)
+  if (patched('zone-device-no-extra-refcount')) {
+    if (!patched('zone-device-refcount-0-private') || (pgmap.type !== MEMORY_DEVICE_PRIVATE && pgmap.type !== MEMORY_DEVICE_COHERENT))
       for (let i = 0; i < nr_range; i++) yield* percpu_ref_put_many(ref, pfn_len(pgmap, i));
   } else {
     for (let i = 0; i < nr_range; i++) for (let pfn = pfn_first(pgmap, i); pfn < pfn_end(pgmap, i); pfn++) yield* put_page(pfn_to_page(pfn));
   }
 
   yield* wait_for_completion(pgmap.done);
+  // Before patched('memremap-fix-memunmap-race') the ref is exited while pgmap_array still
+  // maps the range: a get_dev_pagemap() in between takes a reference on freed per-CPU
+  // counters (1e57ffb6e3fd's commit message).
+  if (!patched('memremap-fix-memunmap-race')) yield* percpu_ref_exit(ref);
 
   for (let i = 0; i < nr_range; i++) yield* pageunmap_range(pgmap, i);
-  yield* percpu_ref_exit(ref);
+  if (patched('memremap-fix-memunmap-race')) yield* percpu_ref_exit(ref);
 
   yield* WARN_ONCE(pgmap.altmap.alloc !== 0, 'mm/memremap.c memunmap_pages', 'failed to free all reserved pages');
   if (!patched('mm-zone-device-folio-free-op')) yield* devmap_managed_enable_put(pgmap);
@@ -764,7 +774,7 @@ function* pgmap_of_page(p: page, what: string): Gen<dev_pagemap> {
 
 /**
  * __put_devmap_managed_page(page) (kernel/memremap.c v5.1/v5.2; mm/memremap.c in the v5.3 era
- * before patched('zone-device-refcount-0-private')): devmap-managed pages are 1-based.
+ * before patched('zone-device-no-extra-refcount')): devmap-managed pages are 1-based.
  * count = page_ref_dec_return(page); at 1 the page is free: __ClearPageActive,
  * __ClearPageWaiters, mem_cgroup_uncharge, (v5.3+: clear ->mapping of a device-private page)
  * and the driver's page_free — v5.x pgmap->page_free(page, pgmap->data), v5.3+
@@ -811,6 +821,10 @@ export const __put_devmap_managed_folio_refs = frame('__put_devmap_managed_folio
 /**
  * free_zone_device_folio(folio) (mm/memremap.c; free_zone_device_page() before folios): the
  * count of a ZONE_DEVICE folio reached 0.
+ * - v5.18..v6.0 (patched('zone-device-no-extra-refcount'), read at torvalds/linux 27674ef6c73f
+ *   and in a v5.19 copy): WARN_ON_ONCE(!ops || !ops->page_free); mem_cgroup_uncharge; clear
+ *   anon-exclusive (patched('mm-anon-exclusive'), 78fbe906cc90, v5.19); mapping = NULL;
+ *   ops->page_free(page); set_page_count(page, 1) for every type.
  * - v6.14 (patched('zone-device-refcount-0-private')): WARN_ON_ONCE(!ops || !ops->page_free);
  *   mem_cgroup_uncharge; clear anon-exclusive; mapping = NULL; ops->page_free(page); then
  *   PRIVATE/COHERENT put_dev_pagemap(), every other type folio_set_count(folio, 1).
@@ -840,8 +854,8 @@ export const free_zone_device_folio = frame(
     }
 
     // mem_cgroup_uncharge(folio): the model's device pages are never charged.
-    yield* step('folio_test_anon(folio)', read(f));
-    if (PageAnon(f)) {
+    if (patched('mm-anon-exclusive')) yield* step('folio_test_anon(folio)', read(f));
+    if (patched('mm-anon-exclusive') && PageAnon(f)) {
       yield* VM_BUG_ON_FOLIO(false, f, where, 'folio_test_large(folio)');
       yield* step('__ClearPageAnonExclusive(folio_page(folio, 0))', write(f));
       f.flags &= ~PG_anon_exclusive;
@@ -879,6 +893,11 @@ export const free_zone_device_folio = frame(
 
     yield* ops!.page_free!(f);
 
+    if (!patched('zone-device-refcount-0-private')) {
+      // v5.18..v6.0: every type is reset to 1 to prepare for handing out the page again.
+      yield* folio_set_count(f, 1);
+      return;
+    }
     if (patched('p2pdma-refcount-init-to-p2pdma')) {
       switch (type) {
         case MEMORY_DEVICE_PRIVATE:

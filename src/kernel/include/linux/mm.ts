@@ -7,12 +7,12 @@
 // include/linux/pagemap.h's lock_page()/unlock_page().
 //
 // The put_page() path per tree:
-// - v5.1/v5.2 (and the v5.3.. trees before patched('zone-device-refcount-0-private')):
+// - v5.1/v5.2 (and the v5.3.. points before patched('zone-device-no-extra-refcount'), 27674ef6c73f):
 //   put_page() = compound_head; put_devmap_managed_page() (only while the devmap_managed_key
 //   static key is on, only for PRIVATE/PUBLIC/FS_DAX: __put_devmap_managed_page(), which calls
 //   ->page_free() when the count drops to 1); else put_page_testzero() and, at 0,
 //   __put_page() → put_dev_pagemap(page->pgmap) for a ZONE_DEVICE page.
-// - v6.14/v6.15 (patched('zone-device-refcount-0-private'), folio names with
+// - v5.18 on, v6.14/v6.15 (patched('zone-device-no-extra-refcount'), folio names with
 //   patched('zone-device-folio')): put_page() = put_devmap_managed_folio_refs() (FS_DAX only,
 //   while the key is on: 1-based, never freed) else folio_put() → folio_put_testzero() →
 //   __folio_put() → free_zone_device_folio() (mm/memremap.ts) at 0.
@@ -198,7 +198,7 @@ export const put_devmap_managed_page = static_inline('put_devmap_managed_page', 
 
 /**
  * put_devmap_managed_folio_refs(folio, refs) (v6.x inline until the fs-dax rework; the
- * patched('zone-device-refcount-0-private') era before folios spells it
+ * patched('zone-device-no-extra-refcount') era before folios spells it
  * put_devmap_managed_page()): false unless the static key is on and the folio is ZONE_DEVICE;
  * then __put_devmap_managed_folio_refs() (FS_DAX only).
  */
@@ -215,7 +215,7 @@ export const put_devmap_managed_folio_refs = static_inline('put_devmap_managed_f
  * put_page(page) (include/linux/mm.h), per tree: see the file comment.
  */
 export const put_page = static_inline('put_page', function* (p: page): Gen<void> {
-  if (!patched('zone-device-refcount-0-private')) {
+  if (!patched('zone-device-no-extra-refcount')) {
     p = compound_head(p);
     if (yield* put_devmap_managed_page(p)) return;
     if (yield* put_page_testzero(p)) yield* __put_page(p);
@@ -271,7 +271,7 @@ export const __folio_put = frame('__folio_put', function* (f: folio): Gen<void> 
  */
 export const release_pages = frame('release_pages', function* (pages: readonly page[], comm: string): Gen<void> {
   for (const p of pages) {
-    if (!patched('zone-device-refcount-0-private')) {
+    if (!patched('zone-device-no-extra-refcount')) {
       yield* step('is_zone_device_page(page)', read(p));
       if (is_zone_device_page(p) && (yield* put_devmap_managed_page(p))) continue;
       if (!(yield* put_page_testzero(p))) continue;
