@@ -202,6 +202,17 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     candidateFix: 'p2pdma-free-pagemap-with-pool',
   },
   {
+    id: 'map_types-sleep-in-rcu',
+    kind: 'bug',
+    match: /^BUG: sleeping function called from invalid context at include\/linux\/sched\/mm\.h$/,
+    within: 'calc_map_type_and_dist',
+    summary:
+      "calc_map_type_and_dist() caches the map type with xa_store(..., GFP_KERNEL) inside the rcu_read_lock() section the RCU conversion put around it; the first store allocates an xarray node, and the allocation may sleep",
+    upstream: 'fixed',
+    introducedBy: RCU_CONVERSION,
+    fixedBy: { subject: 'PCI/P2PDMA: Fix a sleeping issue in a RCU read section', commit: '1e5c66afd4a40bb7be17cb33cbb1a1085f727730' },
+  },
+  {
     id: 'add_pages',
     kind: 'warn',
     match: /^WARNING: at arch\/x86\/mm\/init_64\.c add_pages: WARN_ON_ONCE\(ret\)$/,

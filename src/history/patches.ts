@@ -217,6 +217,13 @@ export const SERIES: readonly Patch[] = [
     summary: 'The switch to atomic queues its RCU callback with call_rcu_hurry() (lazy RCU must not delay it).',
   },
   {
+    id: 'p2pdma-gfp-atomic-in-rcu',
+    subject: 'PCI/P2PDMA: Fix a sleeping issue in a RCU read section',
+    commit: '1e5c66afd4a40bb7be17cb33cbb1a1085f727730',
+    date: '2024-01-04',
+    summary: 'calc_map_type_and_dist() stores the map type in provider->p2pdma->map_types with GFP_ATOMIC instead of GFP_KERNEL, inside the rcu_read_lock() section of ae21f835a5bd.',
+  },
+  {
     id: 'zone-device-folio',
     subject: 'mm: ZONE_DEVICE pages are freed through free_zone_device_folio()',
     date: '~2024',

@@ -63,6 +63,19 @@ export const xa_destroy = frame('xa_destroy', function* (xa: xarray): Gen<void> 
   xa.slots.clear();
 });
 
+/**
+ * Whether xa_store(xa, index, ...) must allocate a node first (__xas_nomem()): an empty xarray
+ * keeps an entry at index 0 in its head, any other entry needs a node. The caches that use it
+ * (p2pdma's map_types, one entry per client) fit in one node, so only the first store of an
+ * index other than 0 allocates. Read inside a step that names the xarray.
+ */
+export function xa_store_needs_node<T>(xa: xarray<T>, index: number): boolean {
+  const held = xa_entries(xa);
+  if (held.some((s) => s.index === index)) return false;
+  if (held.length === 0) return index !== 0;
+  return held.length === 1 && held[0]!.index === 0;
+}
+
 /** The store of xa_store() inside a step that names the xarray (an RCU-protected cache). */
 export function xa_set<T>(xa: xarray<T>, index: number, entry: T): void {
   xa_slot_of(xa, index).entry = entry;
