@@ -22,7 +22,9 @@ export const p2pdmaTwoBarsVsUnbind: Scenario = {
       setup() {
         const w = build_world(tree, 2, params.pages!);
         const threads = [driver_actor(w)];
-        for (let i = 0; i < params.clients!; i++) threads.push(client_actor(w, params.clients! > 1 ? `client${i}` : 'client', 2, params.pages! * PAGE_SIZE, false, params.rounds!));
+        // Several clients are identical (one class of interchangeable threads, client_actor).
+        const many = params.clients! > 1;
+        for (let i = 0; i < params.clients!; i++) threads.push(client_actor(w, many ? `client${i}` : 'client', 2, params.pages! * PAGE_SIZE, false, params.rounds!, many ? 'client' : undefined));
         return { threads, finalChecks: final_checks(w), hangDetails: percpu_ref_hung_task_lines, outcome: outcome(w), state: state(w) };
       },
     };
