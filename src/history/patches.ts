@@ -200,7 +200,7 @@ export const SERIES: readonly Patch[] = [
     commit: 'ef233450898f8893dafa193a9f3211fa077a3d05',
     date: '~2022-09',
     consolidated: true,
-    summary: 'MEMORY_DEVICE_PRIVATE/COHERENT pages are initialised with refcount 0 and drop a pgmap reference when freed; other types are reset to 1 on free.',
+    summary: 'With 0dc45ca1ce18 ("mm/memremap.c: take a pgmap reference on page allocation"): MEMORY_DEVICE_PRIVATE/COHERENT pages are initialised with refcount 0, zone_device_page_init() takes a pgmap reference, and a freed one drops it; other types are reset to 1 on free; memunmap_pages() keeps no bulk references for PRIVATE/COHERENT.',
   },
   {
     id: 'p2pdma-allocate-mmap',
@@ -215,6 +215,12 @@ export const SERIES: readonly Patch[] = [
     commit: '343a72e5e37d',
     date: '~2022-11',
     summary: 'The switch to atomic queues its RCU callback with call_rcu_hurry() (lazy RCU must not delay it).',
+  },
+  {
+    id: 'mm-less-noisy-hotplug',
+    subject: 'mm: be less noisy during memory hotplug',
+    date: '~2023-03',
+    summary: "memmap_init_zone_device()'s \"initialised N pages in Tms\" line becomes a pr_debug() (Tomas Krcka, merged for v6.4): no longer in the kernel log.",
   },
   {
     id: 'p2pdma-gfp-atomic-in-rcu',

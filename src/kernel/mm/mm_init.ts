@@ -1,8 +1,8 @@
 // memmap_init_zone_device() and __init_zone_device_page(): the initialisation of the struct
 // pages of a ZONE_DEVICE range, after memremap has added its memmap.
 //
-// File: the function lived in mm/page_alloc.c up to v6.2 (v5.1, v5.2) and moved to
-// mm/mm_init.c in v6.3 (v6.14, v6.15, newest); the model keeps one TS file, at the newer path.
+// File: the function lived in mm/page_alloc.c up to v6.3 (v5.1, v5.2, v6.0) and moved to
+// mm/mm_init.c in v6.4 (v6.14, v6.15, newest); the model keeps one TS file, at the newer path.
 // v5.1/v5.2 (read: the 4.20 patch body, unchanged through v5.2) initialise each page inline in
 // memmap_init_zone_device(); v5.3+ factor it into __init_zone_device_page() (v5.12), which the
 // model uses for every tree with patched('memremap-pgmap-owned-ref').
@@ -95,7 +95,8 @@ export const __init_zone_device_page = frame('__init_zone_device_page', function
  * mm/mm_init.c after): WARN_ON_ONCE(!pgmap || !is_dev_zone(zone)); then initialise every page.
  * v5.1/v5.2 do it inline (refcount 1 for every type, page->hmm_data = 0) and pr_info()
  * "<dev> initialised, <n> pages in <ms>ms" (the time is printed as 0ms: the model has no
- * clock); v5.3+ call __init_zone_device_page() and only pr_debug().
+ * clock); v5.3+ call __init_zone_device_page() and pr_info() "memmap_init_zone_device
+ * initialised <n> pages in <ms>ms", a pr_debug() since patched('mm-less-noisy-hotplug') (v6.4).
  */
 export const memmap_init_zone_device = frame('memmap_init_zone_device', function* (z: zone, start_pfn: number, nr_pages: number, pgmap: dev_pagemap | null): Gen<void> {
   if (yield* WARN_ON_ONCE(!pgmap || z.name !== 'ZONE_DEVICE', 'mm/page_alloc.c memmap_init_zone_device', 'WARN_ON_ONCE(!pgmap || !is_dev_zone(zone))')) return;
@@ -120,4 +121,7 @@ export const memmap_init_zone_device = frame('memmap_init_zone_device', function
     return;
   }
   for (let pfn = start_pfn; pfn < end_pfn; pfn++) yield* __init_zone_device_page(pfn_to_page(pfn), pfn, z, pgmap);
+  // pr_info("%s initialised %lu pages in %ums\n", __func__, ...) since "memremap: remove the
+  // dev field in struct dev_pagemap" (v5.3), pr_debug() since patched('mm-less-noisy-hotplug').
+  if (!patched('mm-less-noisy-hotplug')) yield* pr_info(`memmap_init_zone_device initialised ${nr_pages} pages in 0ms`);
 });
