@@ -14,7 +14,7 @@
 // arch_remove_memory) on v5.1; seed 001 3/6's use-after-free of the pgmap at unbind after a
 // failed gen_pool_add_virt() on v5.1; seed 000's inverted VM_WARN_ON_ONCE_PAGE on v6.15 and the
 // vm_insert_page() failure that leaks a pgmap reference (unbind hangs) on v6.14/v6.15 (fixed by
-// 6220694c52a5). On v6.0, calc_map_type_and_dist()'s GFP_KERNEL xa_store() inside
+// 6220694c52a5). On v6.0 and v6.1, calc_map_type_and_dist()'s GFP_KERNEL xa_store() inside
 // rcu_read_lock() (ae21f835a5bd, fixed by 1e5c66afd4a4 in v6.9). The others are real kernel bugs
 // too (see the catalogue):
 // none is a fault of the model.
@@ -58,6 +58,7 @@ const CASES: Readonly<Record<string, Case>> = {
       ],
       'v5.2': ['kasan:chunk-owner-freed', 'panic:null-p2pdma', ...FAULT_NOISE],
       'v6.0': ['bug:map_types-sleep-in-rcu', 'kasan:chunk-owner-freed', ...FAULT_NOISE],
+      'v6.1': ['bug:map_types-sleep-in-rcu', 'kasan:chunk-owner-freed', ...FAULT_NOISE],
       'v6.14': ['kasan:chunk-owner-freed', 'warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.15': ['kasan:chunk-owner-freed', 'warn:devm_kfree-member', ...FAULT_NOISE],
       newest: ['kasan:chunk-owner-freed', ...FAULT_NOISE],
@@ -69,6 +70,7 @@ const CASES: Readonly<Record<string, Case>> = {
       'v5.1': ['kasan:pgmap-freed-release', 'hang:devmap_ref_done', 'leak:devmap_ref-percpu', ...FAULT_NOISE],
       'v5.2': [...FAULT_NOISE],
       'v6.0': [...FAULT_NOISE],
+      'v6.1': [...FAULT_NOISE],
       'v6.14': ['warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.15': ['warn:devm_kfree-member', ...FAULT_NOISE],
       newest: [...FAULT_NOISE],
@@ -80,6 +82,7 @@ const CASES: Readonly<Record<string, Case>> = {
       'v5.1': ['panic:memmap-removed', 'panic:null-p2pdma', 'kasan:p2pdma-freed', 'kasan:pgmap-freed-release', 'hang:devmap_ref_done', 'leak:devmap_ref-percpu', ...FAULT_NOISE],
       'v5.2': ['kasan:chunk-owner-freed', 'panic:null-p2pdma', ...FAULT_NOISE],
       'v6.0': ['bug:map_types-sleep-in-rcu', 'kasan:chunk-owner-freed', ...FAULT_NOISE],
+      'v6.1': ['bug:map_types-sleep-in-rcu', 'kasan:chunk-owner-freed', ...FAULT_NOISE],
       'v6.14': ['kasan:chunk-owner-freed', 'warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.15': ['kasan:chunk-owner-freed', 'warn:devm_kfree-member', ...FAULT_NOISE],
       newest: ['kasan:chunk-owner-freed', ...FAULT_NOISE],
@@ -106,6 +109,7 @@ const CASES: Readonly<Record<string, Case>> = {
       ],
       'v5.2': ['kasan:pool-freed-size_show', 'panic:null-p2pdma-size_show', ...FAULT_NOISE],
       'v6.0': [...FAULT_NOISE],
+      'v6.1': [...FAULT_NOISE],
       'v6.14': ['warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.15': ['warn:devm_kfree-member', ...FAULT_NOISE],
       newest: [...FAULT_NOISE],

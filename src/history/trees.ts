@@ -14,6 +14,7 @@ export const TREES: readonly Tree[] = [
   { name: 'v5.1', upTo: undefined, description: 'before seed 001: one percpu_ref per p2pdma device, no ->cleanup()' },
   { name: 'v5.2', upTo: 'memremap-fix-final-page-put-race', description: 'seed 001 applied' },
   { name: 'v6.0', upTo: 'memremap-fix-memunmap-race', description: 'the last release before the device-private refcount rework of v6.1' },
+  { name: 'v6.1', upTo: 'zone-device-refcount-0-private', description: 'long-term stable: the device-private refcount rework (refcount 0 when free, a pgmap reference per page)' },
   { name: 'v6.14', upTo: 'zone-device-folio', description: 'before seed 000: p2pdma pages start at refcount 1' },
   { name: 'v6.15', upTo: 'p2pdma-refcount-init-to-p2pdma', description: 'seed 000 applied' },
   { name: 'newest', upTo: 'p2pdma-provider-per-bar', description: 'the newest mainline source that could be read' },
