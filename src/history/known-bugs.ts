@@ -207,7 +207,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     match: /^BUG: sleeping function called from invalid context at include\/linux\/sched\/mm\.h$/,
     within: 'calc_map_type_and_dist',
     summary:
-      "calc_map_type_and_dist() caches the map type with xa_store(..., GFP_KERNEL) inside the rcu_read_lock() section the RCU conversion put around it; the first store allocates an xarray node, and the allocation may sleep",
+      "calc_map_type_and_dist() caches the map type with xa_store(..., GFP_KERNEL) inside the rcu_read_lock() section the RCU conversion put around it; when the first store's non-blocking node allocation fails, __xas_nomem() retries with GFP_KERNEL, which may sleep",
     upstream: 'fixed',
     introducedBy: RCU_CONVERSION,
     fixedBy: { subject: 'PCI/P2PDMA: Fix a sleeping issue in a RCU read section', commit: '1e5c66afd4a40bb7be17cb33cbb1a1085f727730' },

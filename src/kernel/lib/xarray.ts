@@ -8,6 +8,7 @@
 import { fault, frame, type Gen, read, step, write } from '../../engine/ops.js';
 import { ENOMEM } from '../include/uapi/errno.js';
 import { hex } from '../kernel/printk.js';
+import { might_sleep } from '../kernel/rcu/tree.js';
 
 /** One index of an xarray: its own shared object. */
 export class xa_slot<T> {
@@ -64,17 +65,33 @@ export const xa_destroy = frame('xa_destroy', function* (xa: xarray): Gen<void> 
 });
 
 /**
- * Whether xa_store(xa, index, ...) must allocate a node first (__xas_nomem()): an empty xarray
- * keeps an entry at index 0 in its head, any other entry needs a node. The caches that use it
- * (p2pdma's map_types, one entry per client) fit in one node, so only the first store of an
- * index other than 0 allocates. Read inside a step that names the xarray.
+ * Whether xa_store(xa, index, ...) must allocate a node first: an empty xarray keeps an entry at
+ * index 0 in its head, any other entry needs a node. The caches that use it (p2pdma's map_types,
+ * one entry per client) fit in one node, so only the first store of an index other than 0
+ * allocates.
  */
-export function xa_store_needs_node<T>(xa: xarray<T>, index: number): boolean {
+function xa_store_needs_node<T>(xa: xarray<T>, index: number): boolean {
   const held = xa_entries(xa);
   if (held.some((s) => s.index === index)) return false;
   if (held.length === 0) return index !== 0;
   return held.length === 1 && held[0]!.index === 0;
 }
+
+/**
+ * The node allocation of xa_store(xa, index, entry, gfp), before the store: xas_store() finds
+ * no node, xas_alloc() tries kmem_cache_alloc(GFP_NOWAIT | __GFP_NOWARN) under xa_lock (a fault
+ * point); when that fails, __xas_nomem() drops the lock and allocates with the caller's gfp,
+ * which may sleep (might_alloc(): a GFP_KERNEL caller inside an RCU read-side section is
+ * reported) and may fail too (a fault point). False when the store cannot happen (-ENOMEM,
+ * which the caches' users ignore).
+ */
+export const xa_store_alloc = frame('xa_store', function* <T>(xa: xarray<T>, index: number, gfp: 'GFP_KERNEL' | 'GFP_ATOMIC'): Gen<boolean> {
+  yield* step(`xa_store(&${xa.name}, ${hex(index)}): xas_store() looks for the node`, read(xa));
+  if (!xa_store_needs_node(xa, index)) return true;
+  if (!(yield* fault(`xas_alloc(&${xa.name}): kmem_cache_alloc(GFP_NOWAIT)`))) return true;
+  if (gfp === 'GFP_KERNEL') yield* might_sleep('include/linux/sched/mm.h');
+  return !(yield* fault(`__xas_nomem(&${xa.name}): kmem_cache_alloc(${gfp})`));
+});
 
 /** The store of xa_store() inside a step that names the xarray (an RCU-protected cache). */
 export function xa_set<T>(xa: xarray<T>, index: number, entry: T): void {

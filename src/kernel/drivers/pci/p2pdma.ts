@@ -74,10 +74,10 @@ import { page_ref_count, set_page_count } from '../../include/linux/page_ref.js'
 import { percpu_ref, percpu_ref_func, percpu_ref_get, percpu_ref_is_dying, percpu_ref_kill, percpu_ref_put, percpu_ref_tryget_live, percpu_ref_tryget_live_rcu } from '../../include/linux/percpu-refcount.js';
 import { EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../../include/uapi/errno.js';
 import { type Access } from '../../../engine/ops.js';
-import { current_task, might_sleep, rcu_assign_pointer, rcu_dereference_protected, RCU_INIT_POINTER, rcu_read_lock_in_step, rcu_read_unlock, rcu_read_unlock_in_step, synchronize_rcu, task_access } from '../../kernel/rcu/tree.js';
+import { current_task, rcu_assign_pointer, rcu_dereference_protected, RCU_INIT_POINTER, rcu_read_lock_in_step, rcu_read_unlock, rcu_read_unlock_in_step, synchronize_rcu, task_access } from '../../kernel/rcu/tree.js';
 import { complete, complete_all, completion, init_completion, wait_for_completion } from '../../kernel/sched/completion.js';
 import { kref, kref_get, kref_init, kref_put, kref_read } from '../../include/linux/kref.js';
-import { xa_destroy, xa_get, xa_set, xa_store_needs_node, xarray } from '../../lib/xarray.js';
+import { xa_destroy, xa_get, xa_set, xa_store_alloc, xarray } from '../../lib/xarray.js';
 import { scatterlist, sg_page, sg_phys, sg_set_buf, sg_virt } from '../../include/linux/scatterlist.js';
 import { gen_pool_add_owner, gen_pool_create, gen_pool_destroy, gen_pool_for_each_chunk, gen_pool_free_owner, gen_pool_avail, gen_pool_size, gen_pool_virt_to_phys } from '../../lib/genalloc.js';
 import { percpu_ref_exit, percpu_ref_init } from '../../lib/percpu-refcount.js';
@@ -1038,10 +1038,11 @@ function map_types_idx(client: pci_dev): number {
 
 /**
  * calc_map_type_and_dist(provider, client, &dist, verbose) (v5.3+ era): the walk, then under
- * RCU cache the result in provider->p2pdma->map_types (xa_store; a failure only loses the cache
- * entry and is ignored by the kernel, so it is not a fault point here). GFP_KERNEL until
- * patched('p2pdma-gfp-atomic-in-rcu') (1e5c66afd4a4, v6.9): the node allocation of a first
- * store may sleep inside the RCU read-side section that ae21f835a5bd put around it.
+ * RCU cache the result in provider->p2pdma->map_types (xa_store; its node allocation is a
+ * fault point, and a failed store only loses the cache entry: the kernel ignores it). GFP_KERNEL
+ * until patched('p2pdma-gfp-atomic-in-rcu') (1e5c66afd4a4, v6.9): when the non-blocking node
+ * allocation fails, the retry may sleep inside the RCU read-side section that ae21f835a5bd put
+ * around it.
  */
 const calc_map_type_and_dist = frame('calc_map_type_and_dist', function* (provider: pci_dev, client: pci_dev): Gen<{ map: number; dist: number }> {
   const dist = upstream_distance(provider, client);
@@ -1050,15 +1051,12 @@ const calc_map_type_and_dist = frame('calc_map_type_and_dist', function* (provid
   const p2pdma = yield* rcu_lock_deref(provider, 'p2pdma', 'p2pdma = rcu_dereference(provider->p2pdma)');
   const gfp = patched('p2pdma-gfp-atomic-in-rcu') ? 'GFP_ATOMIC' : 'GFP_KERNEL';
   if (p2pdma) {
-    if (gfp === 'GFP_KERNEL') {
-      // Before 1e5c66afd4a4 the store may sleep inside the RCU read-side section: a first
-      // store allocates the node with GFP_KERNEL (__xas_nomem -> kmem_cache_alloc -> might_alloc).
-      yield* step('xa_store(&p2pdma->map_types, ...): xas_store() finds no node', read(p2pdma.map_types));
-      if (xa_store_needs_node(p2pdma.map_types, map_types_idx(client))) yield* might_sleep('include/linux/sched/mm.h');
-    }
-    yield* rcu_last_unlock(`xa_store(&p2pdma->map_types, map_types_idx(client), xa_mk_value(map_type), ${gfp})`, [write(p2pdma.map_types)], () =>
-      xa_set(p2pdma.map_types, map_types_idx(client), map),
-    );
+    // Before 1e5c66afd4a4 the store is GFP_KERNEL inside the RCU read-side section: when the
+    // non-blocking node allocation fails, __xas_nomem() allocates with GFP_KERNEL and may sleep.
+    const can_store = yield* xa_store_alloc(p2pdma.map_types, map_types_idx(client), gfp);
+    yield* rcu_last_unlock(`xa_store(&p2pdma->map_types, map_types_idx(client), xa_mk_value(map_type), ${gfp})`, [write(p2pdma.map_types)], () => {
+      if (can_store) xa_set(p2pdma.map_types, map_types_idx(client), map);
+    });
   } else yield* rcu_read_unlock();
   return { map, dist: Math.max(dist, 0) };
 });
