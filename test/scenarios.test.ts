@@ -14,8 +14,9 @@
 // arch_remove_memory) on v5.1; seed 001 3/6's use-after-free of the pgmap at unbind after a
 // failed gen_pool_add_virt() on v5.1; seed 000's inverted VM_WARN_ON_ONCE_PAGE on v6.15 and the
 // vm_insert_page() failure that leaks a pgmap reference (unbind hangs) on v6.14/v6.15 (fixed by
-// 6220694c52a5). On v6.0 and v6.1, calc_map_type_and_dist()'s GFP_KERNEL xa_store() inside
-// rcu_read_lock() (ae21f835a5bd, fixed by 1e5c66afd4a4 in v6.9). The others are real kernel bugs
+// 6220694c52a5). On v6.0, v6.1 and v6.6, calc_map_type_and_dist()'s GFP_KERNEL xa_store() inside
+// rcu_read_lock() when a non-blocking node allocation fails (ae21f835a5bd, fixed by
+// 1e5c66afd4a4 in v6.9). The others are real kernel bugs
 // too (see the catalogue):
 // none is a fault of the model.
 import { describe, it } from 'node:test';
@@ -59,6 +60,8 @@ const CASES: Readonly<Record<string, Case>> = {
       'v5.2': ['kasan:chunk-owner-freed', 'panic:null-p2pdma', ...FAULT_NOISE],
       'v6.0': ['bug:map_types-sleep-in-rcu', 'kasan:chunk-owner-freed', ...FAULT_NOISE],
       'v6.1': ['bug:map_types-sleep-in-rcu', 'kasan:chunk-owner-freed', ...FAULT_NOISE],
+      'v6.6': ['bug:map_types-sleep-in-rcu', 'kasan:chunk-owner-freed', ...FAULT_NOISE],
+      'v6.12': ['kasan:chunk-owner-freed', 'warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.14': ['kasan:chunk-owner-freed', 'warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.15': ['kasan:chunk-owner-freed', 'warn:devm_kfree-member', ...FAULT_NOISE],
       newest: ['kasan:chunk-owner-freed', ...FAULT_NOISE],
@@ -71,6 +74,8 @@ const CASES: Readonly<Record<string, Case>> = {
       'v5.2': [...FAULT_NOISE],
       'v6.0': [...FAULT_NOISE],
       'v6.1': [...FAULT_NOISE],
+      'v6.6': [...FAULT_NOISE],
+      'v6.12': ['warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.14': ['warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.15': ['warn:devm_kfree-member', ...FAULT_NOISE],
       newest: [...FAULT_NOISE],
@@ -83,6 +88,8 @@ const CASES: Readonly<Record<string, Case>> = {
       'v5.2': ['kasan:chunk-owner-freed', 'panic:null-p2pdma', ...FAULT_NOISE],
       'v6.0': ['bug:map_types-sleep-in-rcu', 'kasan:chunk-owner-freed', ...FAULT_NOISE],
       'v6.1': ['bug:map_types-sleep-in-rcu', 'kasan:chunk-owner-freed', ...FAULT_NOISE],
+      'v6.6': ['bug:map_types-sleep-in-rcu', 'kasan:chunk-owner-freed', ...FAULT_NOISE],
+      'v6.12': ['kasan:chunk-owner-freed', 'warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.14': ['kasan:chunk-owner-freed', 'warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.15': ['kasan:chunk-owner-freed', 'warn:devm_kfree-member', ...FAULT_NOISE],
       newest: ['kasan:chunk-owner-freed', ...FAULT_NOISE],
@@ -91,6 +98,8 @@ const CASES: Readonly<Record<string, Case>> = {
   'p2pmem-mmap-vs-unbind': {
     options: { strategy: 'dpor', maxFaults: 1 },
     expected: {
+      'v6.6': ['panic:refcount-after-memmap-removed', 'hang:pgmap-done', ...FAULT_NOISE],
+      'v6.12': ['panic:refcount-after-memmap-removed', 'hang:pgmap-done', 'warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.14': ['panic:refcount-after-memmap-removed', 'hang:pgmap-done', 'warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.15': ['warn:inverted-vm-warn', 'hang:pgmap-done', 'warn:devm_kfree-member', ...FAULT_NOISE],
       newest: [...FAULT_NOISE],
@@ -110,6 +119,8 @@ const CASES: Readonly<Record<string, Case>> = {
       'v5.2': ['kasan:pool-freed-size_show', 'panic:null-p2pdma-size_show', ...FAULT_NOISE],
       'v6.0': [...FAULT_NOISE],
       'v6.1': [...FAULT_NOISE],
+      'v6.6': [...FAULT_NOISE],
+      'v6.12': ['warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.14': ['warn:devm_kfree-member', ...FAULT_NOISE],
       'v6.15': ['warn:devm_kfree-member', ...FAULT_NOISE],
       newest: [...FAULT_NOISE],

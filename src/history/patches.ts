@@ -230,6 +230,12 @@ export const SERIES: readonly Patch[] = [
     summary: 'calc_map_type_and_dist() stores the map type in provider->p2pdma->map_types with GFP_ATOMIC instead of GFP_KERNEL, inside the rcu_read_lock() section of ae21f835a5bd.',
   },
   {
+    id: 'mm-page-count-check-in-validate',
+    subject: 'mm/memory: move page_count() check into validate_page_before_insert()',
+    date: '~2024-06',
+    summary: "vm_insert_page()'s -EINVAL for a page with a zero refcount moves into validate_page_before_insert(), after the VM_MIXEDMAP checks (David Hildenbrand, merged for v6.11).",
+  },
+  {
     id: 'zone-device-folio',
     subject: 'mm: ZONE_DEVICE pages are freed through free_zone_device_folio()',
     date: '~2024',

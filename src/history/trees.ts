@@ -15,6 +15,8 @@ export const TREES: readonly Tree[] = [
   { name: 'v5.2', upTo: 'memremap-fix-final-page-put-race', description: 'seed 001 applied' },
   { name: 'v6.0', upTo: 'memremap-fix-memunmap-race', description: 'the last release before the device-private refcount rework of v6.1' },
   { name: 'v6.1', upTo: 'zone-device-refcount-0-private', description: 'long-term stable: the device-private refcount rework (refcount 0 when free, a pgmap reference per page)' },
+  { name: 'v6.6', upTo: 'mm-less-noisy-hotplug', description: 'long-term stable: the sysfs allocate file and its mmap (v6.2), before the pagemap moved in struct pci_p2pdma_pagemap (v6.7)' },
+  { name: 'v6.12', upTo: 'zone-device-folio', description: 'long-term stable: the same modelled source as v6.14 (no change a scenario can observe in between)' },
   { name: 'v6.14', upTo: 'zone-device-folio', description: 'before seed 000: p2pdma pages start at refcount 1' },
   { name: 'v6.15', upTo: 'p2pdma-refcount-init-to-p2pdma', description: 'seed 000 applied' },
   { name: 'newest', upTo: 'p2pdma-provider-per-bar', description: 'the newest mainline source that could be read' },

@@ -140,11 +140,12 @@ export const page_remove_rmap = frame('page_remove_rmap', function* (p: page): G
 
 /**
  * validate_page_before_insert(vma, page) (v5.8+; inline checks of insert_page() before):
- * v6.x rejects a page with a zero refcount (-EINVAL; in vm_insert_page() itself up to v6.10),
+ * rejects a page with a zero refcount (-EINVAL) since patched('mm-page-count-check-in-validate')
+ * (v6.11; vm_insert_page() itself checked it first before),
  * then anon, slab (and typed) pages (-EINVAL); flush_dcache_page (no-op on x86).
  */
 const validate_page_before_insert = frame('validate_page_before_insert', function* (p: page): Gen<number> {
-  if (patched('memremap-pgmap-owned-ref') && (yield* page_ref_count(p)) === 0) return -EINVAL;
+  if (patched('mm-page-count-check-in-validate') && (yield* page_ref_count(p)) === 0) return -EINVAL;
   yield* step('PageAnon(page) || PageSlab(page)', read(p));
   if (PageAnon(p) || (p.flags & PG_slab) !== 0) return -EINVAL;
   return 0;
@@ -190,7 +191,7 @@ const insert_page = frame('insert_page', function* (vma: vm_area_struct, addr: n
 /**
  * vm_insert_page(vma, addr, page) (mm/memory.c): insert a single page into a user VMA, taking a
  * page reference and a mapcount. -EFAULT outside the VMA; -EINVAL for a page with a zero
- * refcount (v5.1/v5.2 check it here first; v6.x in validate_page_before_insert()) or an anon or
+ * refcount (checked here first until v6.10, in validate_page_before_insert() since) or an anon or
  * slab page; -ENOMEM when the page table cannot be allocated; -EBUSY when the PTE is in use.
  * The first insert into a VMA sets VM_MIXEDMAP, which needs the mmap lock held for write:
  * BUG_ON(mmap_read_trylock(vma->vm_mm)) and BUG_ON(vma->vm_flags & VM_PFNMAP).
@@ -198,7 +199,7 @@ const insert_page = frame('insert_page', function* (vma: vm_area_struct, addr: n
 export const vm_insert_page = frame('vm_insert_page', function* (vma: vm_area_struct, addr: number, p: page): Gen<number> {
   const where = 'mm/memory.c vm_insert_page';
   if (addr < vma.vm_start || addr >= vma.vm_end) return -EFAULT;
-  if (!patched('memremap-pgmap-owned-ref') && (yield* page_ref_count(p)) === 0) return -EINVAL;
+  if (!patched('mm-page-count-check-in-validate') && (yield* page_ref_count(p)) === 0) return -EINVAL;
   if (!(vma.vm_flags & VM_MIXEDMAP)) {
     const mm = vma.vm_mm;
     yield* step(patched('memremap-pgmap-owned-ref') ? 'BUG_ON(mmap_read_trylock(vma->vm_mm))' : 'BUG_ON(down_read_trylock(&vma->vm_mm->mmap_sem))', read(mm.mmap_lock));

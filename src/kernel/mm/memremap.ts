@@ -835,93 +835,99 @@ export const __put_devmap_managed_folio_refs = frame('__put_devmap_managed_folio
  *   except FS_DAX/GENERIC; PRIVATE/COHERENT ops->folio_free + percpu_ref_put_many(&pgmap->ref,
  *   nr); GENERIC folio_set_count(1) only; FS_DAX wake_up_var; PCI_P2PDMA ops->folio_free only.
  */
-export const free_zone_device_folio = frame(
-  'free_zone_device_folio',
-  function* (f: folio): Gen<void> {
-    const where = 'mm/memremap.c free_zone_device_folio';
-    yield* step('pgmap = folio->pgmap', read(f));
-    const pgmap = f.pgmap;
-    if (patched('mm-zone-device-folio-free-op')) {
-      if (yield* WARN_ON_ONCE(!pgmap, where, 'WARN_ON_ONCE(!pgmap)')) return;
-    }
-    if (!pgmap) panic(`BUG: kernel NULL pointer dereference: folio->pgmap in free_zone_device_folio`);
-    yield* step('pgmap->type, pgmap->ops', read(pgmap));
-    const type = pgmap.type;
-    const ops = pgmap.ops;
+function* free_zone_device_body(f: folio): Gen<void> {
+  const name = patched('zone-device-folio') ? 'free_zone_device_folio' : 'free_zone_device_page';
+  const where = `mm/memremap.c ${name}`;
+  yield* step('pgmap = folio->pgmap', read(f));
+  const pgmap = f.pgmap;
+  if (patched('mm-zone-device-folio-free-op')) {
+    if (yield* WARN_ON_ONCE(!pgmap, where, 'WARN_ON_ONCE(!pgmap)')) return;
+  }
+  if (!pgmap) panic(`BUG: kernel NULL pointer dereference: folio->pgmap in ${name}`);
+  yield* step('pgmap->type, pgmap->ops', read(pgmap));
+  const type = pgmap.type;
+  const ops = pgmap.ops;
 
-    if (!patched('mm-zone-device-folio-free-op')) {
-      if (yield* WARN_ON_ONCE(!ops || !ops.page_free, where, 'WARN_ON_ONCE(!folio->page.pgmap->ops || !folio->page.pgmap->ops->page_free)')) return;
-    }
+  if (!patched('mm-zone-device-folio-free-op')) {
+    if (yield* WARN_ON_ONCE(!ops || !ops.page_free, where, 'WARN_ON_ONCE(!folio->page.pgmap->ops || !folio->page.pgmap->ops->page_free)')) return;
+  }
 
-    // mem_cgroup_uncharge(folio): the model's device pages are never charged.
-    if (patched('mm-anon-exclusive')) yield* step('folio_test_anon(folio)', read(f));
-    if (patched('mm-anon-exclusive') && PageAnon(f)) {
-      yield* VM_BUG_ON_FOLIO(false, f, where, 'folio_test_large(folio)');
-      yield* step('__ClearPageAnonExclusive(folio_page(folio, 0))', write(f));
-      f.flags &= ~PG_anon_exclusive;
-    }
+  // mem_cgroup_uncharge(folio): the model's device pages are never charged.
+  if (patched('mm-anon-exclusive')) yield* step('folio_test_anon(folio)', read(f));
+  if (patched('mm-anon-exclusive') && PageAnon(f)) {
+    yield* VM_BUG_ON_FOLIO(false, f, where, 'folio_test_large(folio)');
+    yield* step('__ClearPageAnonExclusive(folio_page(folio, 0))', write(f));
+    f.flags &= ~PG_anon_exclusive;
+  }
 
-    if (!patched('mm-zone-device-folio-free-op') || (type !== MEMORY_DEVICE_FS_DAX && type !== MEMORY_DEVICE_GENERIC)) {
-      yield* step('folio->mapping = NULL', write(f));
-      f.mapping = null;
-    }
+  if (!patched('mm-zone-device-folio-free-op') || (type !== MEMORY_DEVICE_FS_DAX && type !== MEMORY_DEVICE_GENERIC)) {
+    yield* step('folio->mapping = NULL', write(f));
+    f.mapping = null;
+  }
 
-    if (patched('mm-zone-device-folio-free-op')) {
-      switch (type) {
-        case MEMORY_DEVICE_PRIVATE:
-        case MEMORY_DEVICE_COHERENT: {
-          if (yield* WARN_ON_ONCE(!ops || !ops.folio_free, where, 'WARN_ON_ONCE(!pgmap->ops || !pgmap->ops->folio_free)')) break;
-          yield* ops!.folio_free!(f);
-          yield* step('percpu_ref_put_many(&pgmap->ref, nr)', read(pgmap));
-          yield* percpu_ref_put_many(pgmap_ref(pgmap), 1);
-          break;
-        }
-        case MEMORY_DEVICE_GENERIC:
-          // Reset the refcount to 1 to prepare for handing out the page again.
-          yield* folio_set_count(f, 1);
-          break;
-        case MEMORY_DEVICE_FS_DAX:
-          yield* log('wake_up_var(folio_page(folio, 0))');
-          break;
-        case MEMORY_DEVICE_PCI_P2PDMA:
-          if (yield* WARN_ON_ONCE(!ops || !ops.folio_free, where, 'WARN_ON_ONCE(!pgmap->ops || !pgmap->ops->folio_free)')) break;
-          yield* ops!.folio_free!(f);
-          break;
+  if (patched('mm-zone-device-folio-free-op')) {
+    switch (type) {
+      case MEMORY_DEVICE_PRIVATE:
+      case MEMORY_DEVICE_COHERENT: {
+        if (yield* WARN_ON_ONCE(!ops || !ops.folio_free, where, 'WARN_ON_ONCE(!pgmap->ops || !pgmap->ops->folio_free)')) break;
+        yield* ops!.folio_free!(f);
+        yield* step('percpu_ref_put_many(&pgmap->ref, nr)', read(pgmap));
+        yield* percpu_ref_put_many(pgmap_ref(pgmap), 1);
+        break;
       }
-      return;
+      case MEMORY_DEVICE_GENERIC:
+        // Reset the refcount to 1 to prepare for handing out the page again.
+        yield* folio_set_count(f, 1);
+        break;
+      case MEMORY_DEVICE_FS_DAX:
+        yield* log('wake_up_var(folio_page(folio, 0))');
+        break;
+      case MEMORY_DEVICE_PCI_P2PDMA:
+        if (yield* WARN_ON_ONCE(!ops || !ops.folio_free, where, 'WARN_ON_ONCE(!pgmap->ops || !pgmap->ops->folio_free)')) break;
+        yield* ops!.folio_free!(f);
+        break;
     }
+    return;
+  }
 
-    yield* ops!.page_free!(f);
+  yield* ops!.page_free!(f);
 
-    if (!patched('zone-device-refcount-0-private')) {
-      // v5.18..v6.0: every type is reset to 1 to prepare for handing out the page again.
-      yield* folio_set_count(f, 1);
-      return;
+  if (!patched('zone-device-refcount-0-private')) {
+    // v5.18..v6.0: every type is reset to 1 to prepare for handing out the page again.
+    yield* folio_set_count(f, 1);
+    return;
+  }
+  if (patched('p2pdma-refcount-init-to-p2pdma')) {
+    switch (type) {
+      case MEMORY_DEVICE_PRIVATE:
+      case MEMORY_DEVICE_COHERENT:
+        yield* put_dev_pagemap(pgmap);
+        break;
+      case MEMORY_DEVICE_FS_DAX:
+      case MEMORY_DEVICE_GENERIC:
+        // Reset the refcount to 1 to prepare for handing out the page again.
+        yield* folio_set_count(f, 1);
+        break;
+      case MEMORY_DEVICE_PCI_P2PDMA:
+        break;
     }
-    if (patched('p2pdma-refcount-init-to-p2pdma')) {
-      switch (type) {
-        case MEMORY_DEVICE_PRIVATE:
-        case MEMORY_DEVICE_COHERENT:
-          yield* put_dev_pagemap(pgmap);
-          break;
-        case MEMORY_DEVICE_FS_DAX:
-        case MEMORY_DEVICE_GENERIC:
-          // Reset the refcount to 1 to prepare for handing out the page again.
-          yield* folio_set_count(f, 1);
-          break;
-        case MEMORY_DEVICE_PCI_P2PDMA:
-          break;
-      }
-      return;
-    }
-    if (type !== MEMORY_DEVICE_PRIVATE && type !== MEMORY_DEVICE_COHERENT) {
-      // Reset the refcount to 1 to prepare for handing out the page again.
-      yield* folio_set_count(f, 1);
-    } else {
-      yield* put_dev_pagemap(pgmap);
-    }
-  },
-);
+    return;
+  }
+  if (type !== MEMORY_DEVICE_PRIVATE && type !== MEMORY_DEVICE_COHERENT) {
+    // Reset the refcount to 1 to prepare for handing out the page again.
+    yield* folio_set_count(f, 1);
+  } else {
+    yield* put_dev_pagemap(pgmap);
+  }
+}
+
+const free_zone_device_page = frame('free_zone_device_page', free_zone_device_body);
+const free_zone_device_folio_frame = frame('free_zone_device_folio', free_zone_device_body);
+
+/** free_zone_device_folio(folio), named free_zone_device_page() before patched('zone-device-folio') (9f100e3b3759, v6.10). */
+export function* free_zone_device_folio(f: folio): Gen<void> {
+  yield* (patched('zone-device-folio') ? free_zone_device_folio_frame : free_zone_device_page)(f);
+}
 
 /**
  * zone_device_page_init(page[, pgmap, order]) (v6.x; a driver allocating a PRIVATE/COHERENT
