@@ -221,3 +221,18 @@ describe('bad input: exit 2, one line, no stack trace, no finding', () => {
   it('a module that is not a scenario', () =>
     expectUsageError(zonedev('check', join(ROOT, 'test', 'fixtures', 'not-a-scenario.mjs')), /does not export a scenario/));
 });
+
+describe('cells of one source', () => {
+  it('v6.12 and v6.14 (one point of the series) are explored once: each cell reports what it reports alone, with tokens naming its own tree', () => {
+    const doc = (...args: string[]): { tree: string; explored: number; findings: { title: string; replay: string }[] }[] =>
+      (JSON.parse(zonedev('check', 'p2pmem-alloc-vs-unbind', ...args, '--max-faults', '0', '--json').out) as { results: { tree: string; explored: number; findings: { title: string; replay: string }[] }[] }).results;
+    const both = doc('--tree', 'v6.12', '--tree', 'v6.14');
+    expect(both.map((r) => r.tree)).toEqual(['v6.12', 'v6.14']);
+    expect(both[0]).toEqual(doc('--tree', 'v6.12')[0]);
+    expect(both[1]).toEqual(doc('--tree', 'v6.14')[0]);
+    const token = both[0]!.findings[0]!.replay;
+    const replayed = JSON.parse(zonedev('replay', token, '--json').out) as { results: { tree: string; findings: { title: string }[] }[] };
+    expect(replayed.results[0]!.tree).toBe('v6.12');
+    expect(replayed.results[0]!.findings.map((f) => f.title)).toContain(both[0]!.findings[0]!.title);
+  });
+});

@@ -18,6 +18,7 @@ import { SubtreeCoordinator, type TaskRun } from '../engine/subtrees.js';
 import type { CheckJob, Job, JobOutcome, PlanJob, PlanJobOutcome, PlanMessage, PlanOutcome, ReplayJob, ToPlanMessage } from './jobs.js';
 import { isJobError } from './jobs.js';
 import { cellResult } from './run-job.js';
+import { retarget, sourceKey } from './same-source.js';
 
 export type JobSpec = Omit<CheckJob, 'heartbeat'> | Omit<ReplayJob, 'heartbeat'>;
 type AnySpec = JobSpec | Omit<PlanJob, 'heartbeat'>;
@@ -73,13 +74,27 @@ export async function runJobs(specs: readonly JobSpec[], options: PoolOptions = 
     }
   };
   try {
-    return await Promise.all(
-      specs.map(async (spec, i) => {
-        const r = spec.kind === 'check' && (spec.settings.strategy === 'dpor' || spec.settings.strategy === 'dfs') ? await checkByPlans(spec, run, idle, options.stats) : ((await run(spec)) as JobOutcome);
-        onDone?.(i, r);
-        return r;
-      }),
-    );
+    // A cell whose tree is the same point of the series as an earlier cell's takes that cell's result.
+    const firstOf = new Map<string, number>();
+    const outcomes: Promise<JobOutcome>[] = [];
+    specs.forEach((spec, i) => {
+      const key = spec.kind === 'check' ? sourceKey(spec) : undefined;
+      const first = key === undefined ? undefined : firstOf.get(key);
+      if (key !== undefined && first === undefined) firstOf.set(key, i);
+      const outcome =
+        first !== undefined && spec.kind === 'check'
+          ? outcomes[first]!.then((r) => (isJobError(r) ? r : retarget(r, spec)))
+          : spec.kind === 'check' && (spec.settings.strategy === 'dpor' || spec.settings.strategy === 'dfs')
+            ? checkByPlans(spec, run, idle, options.stats)
+            : (run(spec) as Promise<JobOutcome>);
+      outcomes.push(
+        outcome.then((r) => {
+          onDone?.(i, r);
+          return r;
+        }),
+      );
+    });
+    return await Promise.all(outcomes);
   } finally {
     await pool.destroy();
   }
