@@ -25,7 +25,8 @@
 // leaves them out of their class.
 
 import { type Execution, ModelError } from './execution.js';
-import { type Access, conflicting, kindOf } from './ops.js';
+import { dependent } from './happens-before.js';
+import { type Access, kindOf } from './ops.js';
 
 /** Which threads are interchangeable in one execution, at each of its scheduling points. */
 export class Symmetry {
@@ -38,13 +39,6 @@ export class Symmetry {
 
   constructor(private readonly distinguished: ReadonlySet<string> = new Set()) {}
 
-  /** Starts over for a new execution. */
-  reset(): void {
-    this.byThread = [];
-    this.firstTouch = new Map();
-    this.indexed = 0;
-    this.exec = undefined;
-  }
 
   /**
    * The classes of threads interchangeable now (each of two threads or more, in id order), or
@@ -148,7 +142,10 @@ export class Symmetry {
   /** Takes in the events the execution took since the last call. */
   private index(exec: Execution): void {
     if (this.exec !== exec) {
-      this.reset();
+      // A new execution: its events are new ones.
+      this.byThread = [];
+      this.firstTouch = new Map();
+      this.indexed = 0;
       this.exec = exec;
     }
     const events = exec.events;
@@ -174,12 +171,6 @@ function announced(exec: Execution, t: number): string {
 
 function sameAccess(x: Access, y: Access): boolean {
   return kindOf(x) === kindOf(y) && x.add?.delta === y.add?.delta;
-}
-
-/** Footprint dependence, without the value-aware rules. */
-function dependent(a: readonly Access[], b: readonly Access[]): boolean {
-  for (const x of a) for (const y of b) if (x.obj === y.obj && conflicting(kindOf(x), kindOf(y))) return true;
-  return false;
 }
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {

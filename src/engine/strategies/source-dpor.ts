@@ -57,7 +57,6 @@ export class SourceDpor extends TreeScheduler {
   override newExecution(): boolean {
     this.counters = new CounterEpochs();
     this.counted = 0;
-    this.symmetry?.reset();
     return super.newExecution();
   }
 
@@ -139,8 +138,7 @@ export class SourceDpor extends TreeScheduler {
     // reversed sequence enables it, so `first` did, and the race cannot be reversed here; the
     // other initials would only reorder steps independent of `first`.
     if (initials.includes(tid) && !node.enabled.includes(tid)) return false;
-    // Explored or to be explored there already (the backtrack set only grows), itself or one
-    // interchangeable with it there.
+    // Explored or to be explored there already (the backtrack set only grows).
     if (initials.some((t) => node.backtrack.has(t))) return true;
     // A thread disabled there can never be explored there.
     const enabled = initials.filter((t) => node.enabled.includes(t));

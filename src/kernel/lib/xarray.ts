@@ -3,7 +3,9 @@
 // shared object of its own; p2pdma's map_types cache is read and written under RCU as a whole,
 // so its users name the xarray itself, and store and load inside the step they announce
 // (xa_set/xa_get). Trees: xa_store_range()/xa_load()/xa_destroy() as v5.1..newest have them
-// (pgmap_array has been an xarray since v4.20).
+// (pgmap_array has been an xarray since v4.20); xa_store()'s node allocation (xas_alloc() with
+// GFP_NOWAIT under the lock, then __xas_nomem() with the caller's gfp) as lib/xarray.c has it
+// in the v5.x and v6.x copies read (the kmem_cache_alloc_lru() era and before).
 
 import { fault, frame, type Gen, read, step, write } from '../../engine/ops.js';
 import { ENOMEM } from '../include/uapi/errno.js';

@@ -1038,11 +1038,11 @@ function map_types_idx(client: pci_dev): number {
 
 /**
  * calc_map_type_and_dist(provider, client, &dist, verbose) (v5.3+ era): the walk, then under
- * RCU cache the result in provider->p2pdma->map_types (xa_store; a failed store only loses the
- * cache entry, which the kernel ignores). GFP_KERNEL until patched('p2pdma-gfp-atomic-in-rcu')
- * (1e5c66afd4a4, v6.9): when the non-blocking node allocation fails (a fault point), the retry
- * may sleep inside the RCU read-side section that ae21f835a5bd put around it. With GFP_ATOMIC
- * nothing but the cache entry depends on the allocation, so it is no fault point.
+ * RCU cache the result in provider->p2pdma->map_types (xa_store, whose node allocation is a
+ * fault point; a failed store only loses the cache entry, which the kernel ignores: the next
+ * mapping computes it again). GFP_KERNEL until patched('p2pdma-gfp-atomic-in-rcu')
+ * (1e5c66afd4a4, v6.9): when the non-blocking node allocation fails, the retry may sleep inside
+ * the RCU read-side section that ae21f835a5bd put around it.
  */
 const calc_map_type_and_dist = frame('calc_map_type_and_dist', function* (provider: pci_dev, client: pci_dev): Gen<{ map: number; dist: number }> {
   const dist = upstream_distance(provider, client);
@@ -1053,9 +1053,7 @@ const calc_map_type_and_dist = frame('calc_map_type_and_dist', function* (provid
   if (p2pdma) {
     // Before 1e5c66afd4a4 the store is GFP_KERNEL inside the RCU read-side section: when the
     // non-blocking node allocation fails, __xas_nomem() allocates with GFP_KERNEL and may sleep.
-    // With GFP_ATOMIC the allocation cannot sleep, and a failed store only loses the cache entry
-    // (the next mapping computes it again): not a fault point there.
-    const can_store = gfp === 'GFP_ATOMIC' || (yield* xa_store_alloc(p2pdma.map_types, map_types_idx(client), gfp));
+    const can_store = yield* xa_store_alloc(p2pdma.map_types, map_types_idx(client), gfp);
     yield* rcu_last_unlock(`xa_store(&p2pdma->map_types, map_types_idx(client), xa_mk_value(map_type), ${gfp})`, [write(p2pdma.map_types)], () => {
       if (can_store) xa_set(p2pdma.map_types, map_types_idx(client), map);
     });
