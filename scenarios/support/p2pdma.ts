@@ -20,7 +20,7 @@
 
 import type { FinalReport, ThreadSpec } from '../../src/engine/execution.js';
 import type { ModelState } from '../../src/engine/state.js';
-import { block, frame, type Gen, read, self, step, write } from '../../src/engine/ops.js';
+import { block, frame, type Gen, read, step, write } from '../../src/engine/ops.js';
 import { bootTree } from '../../src/history/trees.js';
 import { device_driver_attach, device_release_driver } from '../../src/kernel/drivers/base/dd.js';
 import {
@@ -38,6 +38,7 @@ import { VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } fr
 import { zone_device_state } from '../../src/kernel/inspect.js';
 import { dev_warn } from '../../src/kernel/kernel/printk.js';
 import { machine } from '../../src/kernel/machine.js';
+import { set_cpus_allowed_ptr } from '../../src/kernel/kernel/sched/core.js';
 import { memmap_present, PAGE_SIZE, PHYS_PFN } from '../../src/kernel/mm/memory_hotplug.js';
 import { backtrace_lines } from '../../src/kernel/mm/kasan.js';
 import { memremap_leftovers } from '../../src/kernel/mm/memremap.js';
@@ -154,7 +155,7 @@ export function client_actor(w: p2pdma_world, name: string, allocs: number, byte
     name,
     ...(symmetric ? { symmetric } : {}),
     *body(): Gen<void> {
-      if (symmetric) machine().boundTo.set((yield* self()).tid, 1);
+      if (symmetric) yield* set_cpus_allowed_ptr(1);
       yield* wait_probed(w);
       // Configuration: the client uses the provider only if it published p2pmem (nvmet checks
       // pci_has_p2pmem() when its p2pmem attribute is written, after the provider's probe;
