@@ -12,6 +12,8 @@ import { p2pmemAllocVsUnbind } from '../scenarios/p2pmem-alloc-vs-unbind.js';
 import { p2pmemSysfsReadVsUnbind } from '../scenarios/p2pmem-sysfs-read-vs-unbind.js';
 import { type JobSpec, runJobs } from '../src/cli/pool.js';
 import type { CheckResult } from '../src/cli/jobs.js';
+import { answersAlike } from '../src/cli/same-answers.js';
+import { askedWhile } from '../src/kernel/machine.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
@@ -54,6 +56,47 @@ describe('subtree tasks', () => {
     expect(twoStats.subtreeTasks).toBeGreaterThan(0);
     expect(two).toEqual(one);
     expect((one as CheckResult).complete).toBe(true);
+  });
+});
+
+describe('cells whose trees answer alike', () => {
+  const cell = (scenario: string, tree: string): JobSpec => ({
+    kind: 'check',
+    scenario: { kind: 'library', name: scenario },
+    tree,
+    params: { pages: 1, clients: 1, rounds: 1 },
+    settings: { strategy: 'dpor', maxFaults: 1, maxSteps: 10_000, seed: 1, pctDepth: 3 },
+  });
+  const alone = async (spec: JobSpec): Promise<CheckResult> => (await runJobs([spec], { threads: 2 }))[0] as CheckResult;
+
+  it('v6.1 takes the result of v6.0 (they differ by device-private patches no P2PDMA path asks about), the same as its own', async () => {
+    const stats = { subtreeTasks: 0, reused: 0 };
+    const [a, b] = (await runJobs([cell('p2pmem-alloc-vs-unbind', 'v6.0'), cell('p2pmem-alloc-vs-unbind', 'v6.1')], { threads: 2, stats })) as CheckResult[];
+    expect(stats.reused).toBe(1);
+    expect(a).toEqual(await alone(cell('p2pmem-alloc-vs-unbind', 'v6.0')));
+    const own = await alone(cell('p2pmem-alloc-vs-unbind', 'v6.1'));
+    expect(b).toEqual(own);
+    expect(b!.tree).toBe('v6.1');
+    expect(b!.findings.length).toBeGreaterThan(0);
+  });
+
+  it('trees that answer a question differently each explore their own (v6.14 and v6.15, seed 000 between them)', async () => {
+    const stats = { subtreeTasks: 0, reused: 0 };
+    const [a, b] = (await runJobs([cell('p2pmem-alloc-vs-unbind', 'v6.14'), cell('p2pmem-alloc-vs-unbind', 'v6.15')], { threads: 2, stats })) as CheckResult[];
+    expect(stats.reused).toBe(0);
+    expect(a).toEqual(await alone(cell('p2pmem-alloc-vs-unbind', 'v6.14')));
+    expect(b).toEqual(await alone(cell('p2pmem-alloc-vs-unbind', 'v6.15')));
+  });
+
+  it('the model asks patched() about the patches its paths test, and askedWhile() says which', () => {
+    const program = p2pmemAllocVsUnbind.build('v6.0', { pages: 1, clients: 1, rounds: 1 });
+    const { asked } = askedWhile(() => explore(program, { maxFaults: 1 }));
+    expect(asked).toContain('p2pdma-rcu-pdev');
+    expect(asked).toContain('p2pdma-gfp-atomic-in-rcu');
+    // A P2PDMA pgmap never reaches the device-private refcount rule.
+    expect(asked).not.toContain('zone-device-refcount-0-private');
+    expect(answersAlike(asked, 'v6.0', 'v6.1')).toBe(true);
+    expect(answersAlike(asked, 'v6.0', 'v6.6')).toBe(false);
   });
 });
 

@@ -81,6 +81,8 @@ export interface PlanOutcome {
   readonly end?: TaskEnd;
   readonly blocking?: readonly string[];
   readonly handedOut?: readonly SubtreeTask[];
+  /** The patch ids the model asked patched() about (kernel/machine.ts askedWhile), sorted. */
+  readonly patchesAsked?: readonly string[];
 }
 
 export interface ReplayJob {

@@ -19,6 +19,7 @@ import type { CheckJob, Job, JobOutcome, PlanJob, PlanJobOutcome, PlanMessage, P
 import { isJobError } from './jobs.js';
 import { cellResult } from './run-job.js';
 import { retarget, sourceKey } from './same-source.js';
+import { answersAlike, familyKey, probeAsked } from './same-answers.js';
 
 export type JobSpec = Omit<CheckJob, 'heartbeat'> | Omit<ReplayJob, 'heartbeat'>;
 type AnySpec = JobSpec | Omit<PlanJob, 'heartbeat'>;
@@ -46,8 +47,8 @@ export interface PoolOptions {
   readonly stallMs?: number;
   /** Worker threads (default: the machine's cores). */
   readonly threads?: number;
-  /** Counted as the jobs run: subtree tasks handed out (for tests and the bench). */
-  readonly stats?: { subtreeTasks: number };
+  /** Counted as the jobs run: subtree tasks handed out, and cells that took another's result (for tests and the bench). */
+  readonly stats?: { subtreeTasks: number; reused?: number };
 }
 
 export async function runJobs(specs: readonly JobSpec[], options: PoolOptions = {}, onDone?: (i: number, r: JobOutcome) => void): Promise<JobOutcome[]> {
@@ -77,16 +78,36 @@ export async function runJobs(specs: readonly JobSpec[], options: PoolOptions = 
     // A cell whose tree is the same point of the series as an earlier cell's takes that cell's result.
     const firstOf = new Map<string, number>();
     const outcomes: Promise<JobOutcome>[] = [];
+    // A cell whose first execution asks the patches an earlier cell's first execution asked,
+    // and answers them alike, waits for that cell and takes its result if its whole
+    // exploration was asked nothing the two trees answer differently (same-answers.ts).
+    const families = new Map<string, { tree: string; probe: readonly string[] | undefined; done: Promise<CellRun> }[]>();
     specs.forEach((spec, i) => {
       const key = spec.kind === 'check' ? sourceKey(spec) : undefined;
       const first = key === undefined ? undefined : firstOf.get(key);
       if (key !== undefined && first === undefined) firstOf.set(key, i);
-      const outcome =
-        first !== undefined && spec.kind === 'check'
-          ? outcomes[first]!.then((r) => (isJobError(r) ? r : retarget(r, spec)))
-          : spec.kind === 'check' && (spec.settings.strategy === 'dpor' || spec.settings.strategy === 'dfs')
-            ? checkByPlans(spec, run, idle, options.stats)
-            : (run(spec) as Promise<JobOutcome>);
+      const byPlans = spec.kind === 'check' && (spec.settings.strategy === 'dpor' || spec.settings.strategy === 'dfs');
+      const family = spec.kind === 'check' && byPlans && first === undefined ? familyKey(spec) : undefined;
+      let outcome: Promise<JobOutcome>;
+      if (first !== undefined && spec.kind === 'check') outcome = outcomes[first]!.then((r) => (isJobError(r) ? r : retarget(r, spec)));
+      else if (family !== undefined && spec.kind === 'check') {
+        const members = families.get(family) ?? [];
+        families.set(family, members);
+        const probe = probeAsked(spec);
+        const leader = probe && members.find((m) => m.probe && answersAlike(m.probe, m.tree, spec.tree));
+        const check = (): Promise<CellRun> => checkByPlans(spec, run, idle, options.stats);
+        const done = leader
+          ? leader.done.then((r) => {
+              if (!r.asked || isJobError(r.outcome) || !r.outcome.complete || !answersAlike(r.asked, leader.tree, spec.tree)) return check();
+              if (options.stats) options.stats.reused = (options.stats.reused ?? 0) + 1;
+              return { outcome: retarget(r.outcome, spec), asked: r.asked };
+            })
+          : check();
+        members.push({ tree: spec.tree, probe, done });
+        outcome = done.then((r) => r.outcome);
+      } else {
+        outcome = byPlans && spec.kind === 'check' ? checkByPlans(spec, run, idle, options.stats).then((r) => r.outcome) : (run(spec) as Promise<JobOutcome>);
+      }
       outcomes.push(
         outcome.then((r) => {
           onDone?.(i, r);
@@ -102,6 +123,12 @@ export async function runJobs(specs: readonly JobSpec[], options: PoolOptions = 
 
 type Run = (s: AnySpec, transfer?: MessagePort) => Promise<JobOutcome | PlanJobOutcome>;
 
+/** A cell's check, and every patch id its model asked about. */
+interface CellRun {
+  readonly outcome: JobOutcome;
+  readonly asked?: ReadonlySet<string>;
+}
+
 /**
  * Checks one cell plan by plan. With an execution limit the plans run one after another, each
  * with what the earlier ones left of the limit, so that where the limit stops does not depend
@@ -109,7 +136,13 @@ type Run = (s: AnySpec, transfer?: MessagePort) => Promise<JobOutcome | PlanJobO
  * reached, and a plan's exploration is split into subtree tasks while workers are idle. The
  * plans are the same either way, and their results merge, in any order.
  */
-async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: Run, idle: Int32Array, stats?: { subtreeTasks: number }): Promise<JobOutcome> {
+async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: Run, idle: Int32Array, stats?: { subtreeTasks: number }): Promise<CellRun> {
+  const asked = new Set<string>();
+  const outcome = await checkPlans(spec, run, idle, asked, stats);
+  return { outcome, asked };
+}
+
+async function checkPlans(spec: Omit<CheckJob, 'heartbeat'>, run: Run, idle: Int32Array, asked: Set<string>, stats?: { subtreeTasks: number }): Promise<JobOutcome> {
   const s = spec.settings;
   const settings = s.timeLimitMs !== undefined ? { ...s, deadline: Date.now() + s.timeLimitMs } : s;
   const done: PlanResult[] = [];
@@ -132,6 +165,7 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: Run, idle: I
       const r = await exploreSplit(planJob(plan), plan.length < s.maxFaults ? start : undefined, run, idle, stats);
       if ('error' in r) error ??= r.error;
       else {
+        for (const id of r.asked) asked.add(id);
         name = r.scenario;
         done.push(r.result);
         for (const q of r.result.next) start(q);
@@ -145,6 +179,7 @@ async function checkByPlans(spec: Omit<CheckJob, 'heartbeat'>, run: Run, idle: I
       return;
     }
     const p = r as PlanOutcome;
+    for (const id of p.patchesAsked ?? []) asked.add(id);
     name = p.scenario;
     done.push({ plan: p.plan, result: p.result, declined: p.declined, next: [...p.next] });
     left = Math.max(0, left - p.result.explored - p.result.sleepBlocked - p.declined);
@@ -176,7 +211,7 @@ async function exploreSplit(
   run: Run,
   idle: Int32Array,
   stats?: { subtreeTasks: number },
-): Promise<{ scenario: string; result: PlanResult } | { error: string }> {
+): Promise<{ scenario: string; result: PlanResult; asked: readonly string[] } | { error: string }> {
   const parts: PlanOutcome[] = [];
   const ports = new Map<string, MessagePort>();
   const startedTasks = new Set<string>();
@@ -222,7 +257,8 @@ async function exploreSplit(
   if (error !== undefined) return { error };
   if (!coordinator.done) return { error: `model error: the subtree tasks of a plan were left waiting (${coordinator.waitingTasks})` };
   const result = mergeResults(parts.map((p) => ({ ...p.result, declined: p.declined })));
-  return { scenario: parts[0]!.scenario, result: { plan: parts[0]!.plan, result: result, declined: result.declined, next: unionOfPlans(parts.map((p) => p.next)) } };
+  const asked = new Set(parts.flatMap((p) => p.patchesAsked ?? []));
+  return { scenario: parts[0]!.scenario, result: { plan: parts[0]!.plan, result: result, declined: result.declined, next: unionOfPlans(parts.map((p) => p.next)) }, asked: [...asked] };
 }
 
 async function watched(pool: Piscina, spec: AnySpec, stallMs: number, transfer?: MessagePort): Promise<JobOutcome | PlanJobOutcome> {

@@ -12,7 +12,9 @@ import { triageLabel } from '../report/triage.js';
 import { findingTitle } from '../report/titles.js';
 import { knownBug, origin } from '../history/known-bugs.js';
 import { loadScenario, oneLine, resolveTree, type ScenarioRef, UsageError } from './catalog.js';
-import type { CheckJob, CheckResult, CheckSettings, FindingReport, JobOutcome, PlanJob, PlanJobOutcome, PlanMessage, ReplayJob, ToPlanMessage } from './jobs.js';
+import type { CheckJob, CheckResult, CheckSettings, FindingReport, JobOutcome, PlanJob, PlanJobOutcome, PlanMessage, PlanOutcome, ReplayJob, ToPlanMessage } from './jobs.js';
+import { askedWhile } from '../kernel/machine.js';
+import type { Scenario } from '../../scenarios/scenario.js';
 
 export async function runJob(job: CheckJob | PlanJob | ReplayJob): Promise<JobOutcome | PlanJobOutcome> {
   try {
@@ -25,7 +27,10 @@ export async function runJob(job: CheckJob | PlanJob | ReplayJob): Promise<JobOu
 }
 
 async function programFor(ref: ScenarioRef, tree: string, params: Readonly<Record<string, number>>): Promise<{ name: string; program: Program }> {
-  const s = await loadScenario(ref);
+  return buildProgram(await loadScenario(ref), tree, params);
+}
+
+function buildProgram(s: Scenario, tree: string, params: Readonly<Record<string, number>>): { name: string; program: Program } {
   if (!s.treeless) resolveTree(tree);
   let program: Program;
   try {
@@ -69,7 +74,14 @@ async function runCheck(job: CheckJob): Promise<CheckResult> {
 const HAND_OUT_AFTER = 128;
 
 async function runPlan(job: PlanJob): Promise<PlanJobOutcome> {
-  const { name, program } = await programFor(job.scenario, job.tree, job.params);
+  const scenario = await loadScenario(job.scenario);
+  // The patch ids the model asks about, building the program and exploring it.
+  const { value, asked } = askedWhile(() => explorePlanJob(job, scenario));
+  return { ...value, patchesAsked: asked };
+}
+
+function explorePlanJob(job: PlanJob, scenario: Scenario): PlanOutcome {
+  const { name, program } = buildProgram(scenario, job.tree, job.params);
   const port = job.reached;
   const handedOut: SubtreeTask[] = [];
   let executions = 0;

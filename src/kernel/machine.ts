@@ -72,7 +72,29 @@ export function machine(): Machine {
 export function patched(id: string): boolean {
   const m = machine();
   if (!m.tree.known.has(id)) throw new Error(`unknown patch id '${id}'`);
+  patchesAsked?.add(id);
   return m.tree.patches.has(id);
+}
+
+/** The patch ids patched() has been asked about while `askedWhile` runs. */
+let patchesAsked: Set<string> | undefined;
+
+/**
+ * Runs `f` and says which patch ids the model asked patched() about meanwhile. The model learns
+ * its tree only through patched(), so a deterministic run on another tree that answers each of
+ * those ids alike asks the same and does the same (see cli/same-answers.ts).
+ */
+export function askedWhile<T>(f: () => T): { value: T; asked: string[] } {
+  const outer = patchesAsked;
+  const asked = new Set<string>();
+  patchesAsked = asked;
+  try {
+    const value = f();
+    return { value, asked: [...asked].sort() };
+  } finally {
+    if (outer) for (const id of asked) outer.add(id);
+    patchesAsked = outer;
+  }
 }
 
 /**

@@ -50,7 +50,7 @@ import {
   MEMORY_DEVICE_PCI_P2PDMA,
   MEMORY_DEVICE_PRIVATE,
   memory_type_value,
-  memory_types,
+  memory_type_exists,
   pgmap_altmap,
   pgmap_of_ref,
   pgmap_ref,
@@ -485,7 +485,7 @@ export const memunmap_pages = frame('memunmap_pages', function* (pgmap: dev_page
   const nr_range = pgmap.nr_range;
   yield* percpu_ref_kill(ref);
   if (patched('zone-device-no-extra-refcount')) {
-    if (!patched('zone-device-refcount-0-private') || (pgmap.type !== MEMORY_DEVICE_PRIVATE && pgmap.type !== MEMORY_DEVICE_COHERENT))
+    if ((pgmap.type !== MEMORY_DEVICE_PRIVATE && pgmap.type !== MEMORY_DEVICE_COHERENT) || !patched('zone-device-refcount-0-private'))
       for (let i = 0; i < nr_range; i++) yield* percpu_ref_put_many(ref, pfn_len(pgmap, i));
   } else {
     for (let i = 0; i < nr_range; i++) for (let pfn = pfn_first(pgmap, i); pfn < pfn_end(pgmap, i); pfn++) yield* put_page(pfn_to_page(pfn));
@@ -576,7 +576,7 @@ const pagemap_range = frame('pagemap_range', function* (pgmap: dev_pagemap, para
     // Initialization of the pages has been deferred until now in order to allow us to do the
     // work while not holding the hotplug lock.
     yield* memmap_init_zone_device(zone_of('ZONE_DEVICE', nid), PHYS_PFN(start), PHYS_PFN(len), pgmap);
-    if (!patched('zone-device-refcount-0-private') || (pgmap.type !== MEMORY_DEVICE_PRIVATE && pgmap.type !== MEMORY_DEVICE_COHERENT))
+    if ((pgmap.type !== MEMORY_DEVICE_PRIVATE && pgmap.type !== MEMORY_DEVICE_COHERENT) || !patched('zone-device-refcount-0-private'))
       yield* percpu_ref_get_many(pgmap_ref(pgmap), pfn_len(pgmap, range_id));
     return 0;
   }
@@ -609,7 +609,7 @@ export const memremap_pages = frame('memremap_pages', function* (pgmap: dev_page
   const free_name = newest ? 'folio_free' : 'page_free';
   const has_free = (): boolean => !!(newest ? pgmap.ops?.folio_free : pgmap.ops?.page_free);
   const type = pgmap.type;
-  if (type !== 0 && !memory_types().includes(type)) {
+  if (type !== 0 && !memory_type_exists(type)) {
     yield* WARN(true, where, `Invalid pgmap type ${memory_type_value(type) || type}`);
   } else {
     switch (type) {

@@ -65,6 +65,23 @@ export function memory_types(): readonly memory_type[] {
   return [MEMORY_DEVICE_PRIVATE, MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_FS_DAX, MEMORY_DEVICE_GENERIC, MEMORY_DEVICE_PCI_P2PDMA];
 }
 
+/**
+ * Whether the running tree's enum has `t`: the same as memory_types().includes(t), asking only
+ * about the patch that added or removed `t` (PRIVATE, FS_DAX and PCI_P2PDMA are in every tree).
+ */
+export function memory_type_exists(t: memory_type): boolean {
+  switch (t) {
+    case MEMORY_DEVICE_PUBLIC:
+      return !patched('memremap-pgmap-owned-ref');
+    case MEMORY_DEVICE_GENERIC:
+      return patched('memremap-pgmap-owned-ref');
+    case MEMORY_DEVICE_COHERENT:
+      return patched('zone-device-refcount-0-private');
+    default:
+      return true;
+  }
+}
+
 /** The numeric value of `t` in the running tree's enum (0 when unset or not in this tree's enum). */
 export function memory_type_value(t: pgmap_type): number {
   if (t === 0) return 0;
