@@ -24,7 +24,7 @@ describe('zonedev list', () => {
     const r = zonedev('list', 'trees', '--json');
     expect(r.code).toBe(0);
     const trees = JSON.parse(r.out) as { name: string; patches: string[] }[];
-    expect(trees.map((t) => t.name).slice(0, 8)).toEqual(['v5.1', 'v5.2', 'v6.0', 'v6.1', 'v6.6', 'v6.12', 'v6.14', 'v6.15']);
+    expect(trees.map((t) => t.name).slice(0, 10)).toEqual(['v5.1', 'v5.2', 'v5.10', 'v5.15', 'v6.0', 'v6.1', 'v6.6', 'v6.12', 'v6.14', 'v6.15']);
     expect(trees[0]!.patches).toEqual([]);
     // Each tree's patches extend the previous tree's.
     for (let i = 1; i < trees.length; i++) expect(trees[i]!.patches.slice(0, trees[i - 1]!.patches.length)).toEqual(trees[i - 1]!.patches);

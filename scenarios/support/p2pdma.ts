@@ -10,8 +10,9 @@
 // remove() does nothing: devres tears the p2pmem down after it.
 //
 // The client is modelled on an in-kernel p2pmem user (nvmet with a p2pmem namespace):
-// pci_p2pmem_find_many() → pci_p2pmem_alloc_sgl() → DMA-map the scatterlist (v5.1/v5.2:
-// pci_p2pdma_map_sg(); v5.3+: dma-direct's pci_p2pdma_map_segment(); newest:
+// pci_p2pmem_find_many(), or a configured provider and pci_p2pdma_distance() →
+// pci_p2pmem_alloc_sgl() → DMA-map the scatterlist (v5.1/v5.2: pci_p2pdma_map_sg(); v5.4..v5.19:
+// pci_p2pdma_map_sg_attrs(); v6.0+: dma-direct's pci_p2pdma_map_segment(); newest:
 // __pci_p2pdma_update_state()) → pci_p2pmem_free_sgl() → pci_dev_put().
 //
 // Actors wait for the provider's probe to have returned (the client module is loaded after
@@ -25,6 +26,7 @@ import { bootTree } from '../../src/history/trees.js';
 import { device_driver_attach, device_release_driver } from '../../src/kernel/drivers/base/dd.js';
 import {
   pci_p2pdma_add_resource,
+  pci_p2pdma_distance,
   pci_p2pmem_alloc_sgl,
   pci_p2pmem_find_many,
   pci_p2pmem_free_sgl,
@@ -162,6 +164,9 @@ export function client_actor(w: p2pdma_world, name: string, allocs: number, byte
       // pci_p2pmem_find_many() checks it for each device).
       const pdev = find ? yield* pci_p2pmem_find_many([w.client.dev]) : w.probed.published ? w.provider : null;
       if (!pdev) return;
+      // A configured provider: nvmet_p2pmem_ns_add_p2p() checks the distance, verbosely, which
+      // also caches the map type the mapping looks up (pci_p2pdma_map_sg_attrs() before v6.0).
+      if (!find && (yield* pci_p2pdma_distance(pdev, w.client.dev, true)) < 0) return;
       for (let round = 0; round < rounds; round++) {
         const sgls: scatterlist[] = [];
         for (let i = 0; i < allocs; i++) {

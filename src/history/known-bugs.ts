@@ -42,6 +42,7 @@ const SUPPORT_P2P: UpstreamCommit = { subject: 'PCI/P2PDMA: Support peer-to-peer
 const PER_RESOURCE: UpstreamCommit = { subject: 'PCI/P2PDMA: track pgmap references per resource, not globally', commit: '1570175abd16' };
 const FINAL_PUT_RACE: UpstreamCommit = { subject: 'mm/devm_memremap_pages: fix final page put race', commit: '50f44ee7248a' };
 const RCU_CONVERSION: UpstreamCommit = { subject: 'PCI/P2PDMA: Finish RCU conversion of pdev->p2pdma', commit: 'ae21f835a5bda0ef1d00940373445693a764d89e' };
+const MAP_TYPES: UpstreamCommit = { subject: 'PCI/P2PDMA: Store mapping method in an xarray' };
 const ALLOCATE_MMAP: UpstreamCommit = { subject: 'PCI/P2PDMA: Allow userspace VMA allocations through sysfs', commit: '7e9c7ef83d785236f5a8c3761dd053fae9b92fb8' };
 const REFCOUNT_INIT: UpstreamCommit = { subject: 'mm/mm_init: move p2pdma page refcount initialisation to p2pdma', commit: 'b7e2823787735ca009e63f35f164b46df0ef096c' };
 
@@ -81,6 +82,15 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     summary: 'size_show() dereferences pdev->p2pdma unchecked after pci_p2pdma_release() cleared it',
     upstream: 'fixed',
     introducedBy: PER_RESOURCE,
+    fixedBy: RCU_CONVERSION,
+  },
+  {
+    id: 'null-p2pdma-has_p2pmem',
+    kind: 'panic',
+    match: /^BUG: kernel NULL pointer dereference: pdev->p2pdma in pci_has_p2pmem$/,
+    summary: 'pci_has_p2pmem() (pci_p2pmem_find_many()) tests pdev->p2pdma and loads it again for p2pmem_published; pci_p2pdma_release() clears it in between',
+    upstream: 'fixed',
+    introducedBy: SUPPORT_P2P,
     fixedBy: RCU_CONVERSION,
   },
   {
@@ -200,6 +210,35 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     upstream: 'unfixed',
     introducedBy: PER_RESOURCE,
     candidateFix: 'p2pdma-free-pagemap-with-pool',
+  },
+  {
+    id: 'null-p2pdma-distance',
+    kind: 'panic',
+    match: /^BUG: kernel NULL pointer dereference: provider->p2pdma in upstream_bridge_distance$/,
+    summary: "upstream_bridge_distance() tests provider->p2pdma and loads it again for the xa_store() of the map type; pci_p2pdma_release() clears it in between (a client's distance check, nvmet's configuration, against the provider's unbind)",
+    upstream: 'fixed',
+    introducedBy: MAP_TYPES,
+    fixedBy: RCU_CONVERSION,
+  },
+  {
+    id: 'p2pdma-freed-distance',
+    kind: 'kasan',
+    match: /^BUG: KASAN: use-after-free: read of struct pci_p2pdma\.map_types/,
+    within: 'upstream_bridge_distance',
+    summary: "upstream_bridge_distance() stores the map type in provider->p2pdma->map_types with no RCU: pci_p2pdma_release()'s synchronize_rcu() does not wait for it, and devres frees the pci_p2pdma under the store",
+    upstream: 'fixed',
+    introducedBy: MAP_TYPES,
+    fixedBy: RCU_CONVERSION,
+  },
+  {
+    id: 'map_types-unknown-warn',
+    kind: 'warn',
+    match: /^WARNING: at drivers\/pci\/p2pdma\.c pci_p2pdma_map_sg_attrs: WARN_ON_ONCE\(1\)$/,
+    summary:
+      "the verbose distance check's kmalloc(PAGE_SIZE) fails: upstream_bridge_distance_warn() returns -ENOMEM, which pci_p2pdma_distance_many() takes for a distance, and no map type is cached; the client's pci_p2pdma_map_sg_attrs() then finds UNKNOWN, WARN_ON_ONCE(1)s and maps nothing (the allocation went with e4ece59abd70, v5.14; an UNKNOWN type is calculated since 719c98658058)",
+    upstream: 'fixed',
+    introducedBy: { subject: 'PCI/P2PDMA: dma_map() requests that traverse the host bridge' },
+    fixedBy: { subject: 'PCI/P2PDMA: Attempt to set map_type if it has not been set', commit: '719c98658058' },
   },
   {
     id: 'map_types-sleep-in-rcu',

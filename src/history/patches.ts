@@ -92,7 +92,7 @@ export const SERIES: readonly Patch[] = [
     date: '~2019-08',
     consolidated: true,
     summary:
-      'v5.3 "memremap: provide an internal refcount" onwards: memremap_pages()/memunmap_pages() split from the devm wrappers; the pgmap has its own percpu_ref and completion; memunmap_pages() kills, drops the page references, waits, then removes the memmap.',
+      'v5.3 "memremap: provide an optional internal refcount in struct dev_pagemap" (24917f6b1041) and "PCI/P2PDMA: use the dev_pagemap internal refcount", with the v5.4 "PCI/P2PDMA: Support mapping through the host bridge" series (struct pci_p2pdma_pagemap a6e6fe6549f6 / 0afea3814358, the map_types xarray that the distance calculation fills, pci_p2pdma_map_sg_attrs() looking the type up): memremap_pages()/memunmap_pages() split from the devm wrappers; the pgmap has its own percpu_ref and completion; memunmap_pages() kills, drops the page references, waits, then removes the memmap. Also stands for b80892ca022e (v5.17, the pointer pgmap->ref to internal_ref goes; no P2PDMA path reads pgmap->ref after the teardown).',
   },
   {
     id: 'percpu-ref-normal-rcu',
@@ -136,12 +136,33 @@ export const SERIES: readonly Patch[] = [
     summary: 'percpu_ref_resurrect() and friends test percpu_ref_is_dying(ref) instead of the DEAD bit by hand (the same test; the WARN names it).',
   },
   {
+    id: 'p2pdma-rename-upstream-bridge-distance',
+    subject: 'PCI/P2PDMA: Rename upstream_bridge_distance() and rework doc',
+    commit: '6389d4374522',
+    date: '2021-06',
+    summary: 'upstream_bridge_distance() is calc_map_type_and_dist() (and upstream_bridge_distance_warn() goes into it, with d1b8dc09dd71 "PCI/P2PDMA: Simplify distance calculation"): the function name a report of the distance calculation shows.',
+  },
+  {
+    id: 'p2pdma-acs-list-on-stack',
+    subject: 'PCI/P2PDMA: Collect acs list in stack buffer to avoid sleeping',
+    commit: 'e4ece59abd70',
+    date: '2021-06',
+    summary: "The verbose distance calculation's seq_buf is a 128-byte stack buffer: no kmalloc(PAGE_SIZE) any more, whose failure returned -ENOMEM, which pci_p2pdma_distance_many() took for a distance and which stored no map type.",
+  },
+  {
     id: 'p2pdma-rcu-pdev',
     subject: 'PCI/P2PDMA: pdev->p2pdma is RCU protected',
     commit: 'ae21f835a5bda0ef1d00940373445693a764d89e',
     date: '~2021-07',
     consolidated: true,
     summary: 'Readers of pdev->p2pdma use rcu_dereference under rcu_read_lock; release clears it and calls synchronize_rcu().',
+  },
+  {
+    id: 'p2pdma-fix-bus-offset-sign',
+    subject: 'PCI/P2PDMA: Apply bus offset correctly in DMA address calculation',
+    commit: '3a19407913e8',
+    date: '2021-09',
+    summary: '__pci_p2pdma_map_sg() sets dma_address = sg_phys(s) + bus_offset (it subtracted the offset since v4.20).',
   },
   {
     id: 'percpu-ref-tryget-live-rcu',
@@ -186,6 +207,20 @@ export const SERIES: readonly Patch[] = [
     commit: '1e57ffb6e3fd9583268c6462c4e3853575b21701',
     date: '2022-06-09',
     summary: 'memunmap_pages() calls percpu_ref_exit() after pageunmap_range() has emptied pgmap_array, so that get_dev_pagemap() cannot take a reference on per-CPU counters being freed.',
+  },
+  {
+    id: 'p2pdma-set-map-type-if-unknown',
+    subject: 'PCI/P2PDMA: Attempt to set map_type if it has not been set',
+    commit: '719c98658058',
+    date: '2022-07',
+    summary: "pci_p2pdma_map_type() calculates the map type (calc_map_type_and_dist()) when map_types has none for the client, instead of returning UNKNOWN, for which pci_p2pdma_map_sg_attrs() did WARN_ON_ONCE(1) and mapped nothing.",
+  },
+  {
+    id: 'p2pdma-dma-direct-map-sg',
+    subject: 'PCI/P2PDMA: Introduce helpers for dma_map_sg implementations',
+    commit: '5e180ff326b4',
+    date: '2022-07',
+    summary: 'With its series (f02ad36d4f76 "dma-direct: support PCI P2PDMA pages in dma-direct map_sg", 0d06132fc84b "PCI/P2PDMA: Remove pci_p2pdma_[un]map_sg()"): the DMA API maps p2pdma pages itself, dma_direct_map_sg() through pci_p2pdma_map_segment(), entry by entry; a client no longer calls pci_p2pdma_map_sg_attrs().',
   },
   {
     id: 'memremap-get-dev-pagemap-rcu',

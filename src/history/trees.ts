@@ -13,7 +13,9 @@ export interface Tree {
 export const TREES: readonly Tree[] = [
   { name: 'v5.1', upTo: undefined, description: 'before seed 001: one percpu_ref per p2pdma device, no ->cleanup()' },
   { name: 'v5.2', upTo: 'memremap-fix-final-page-put-race', description: 'seed 001 applied' },
-  { name: 'v6.0', upTo: 'memremap-fix-memunmap-race', description: 'the last release before the device-private refcount rework of v6.1' },
+  { name: 'v5.10', upTo: 'percpu-ref-data-null-check', description: 'long-term stable: the internal pgmap refcount (v5.3) and the map_types cache (v5.4); pdev->p2pdma is not RCU protected yet' },
+  { name: 'v5.15', upTo: 'p2pdma-rcu-pdev', description: 'long-term stable: pdev->p2pdma is RCU protected (ae21f835a5bd); the client still maps with pci_p2pdma_map_sg_attrs()' },
+  { name: 'v6.0', upTo: 'p2pdma-dma-direct-map-sg', description: 'the last release before the device-private refcount rework of v6.1' },
   { name: 'v6.1', upTo: 'zone-device-refcount-0-private', description: 'long-term stable: the device-private refcount rework (refcount 0 when free, a pgmap reference per page)' },
   { name: 'v6.6', upTo: 'mm-less-noisy-hotplug', description: 'long-term stable: the sysfs allocate file and its mmap (v6.2), before the pagemap moved in struct pci_p2pdma_pagemap (v6.7)' },
   { name: 'v6.12', upTo: 'zone-device-folio', description: 'long-term stable: the same modelled source as v6.14 (no change a scenario can observe in between)' },

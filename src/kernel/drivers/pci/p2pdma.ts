@@ -62,7 +62,7 @@
 // (the first of the closest), dma_virt_ops, the newest tree's TLP-class map types.
 
 import { Failure, frame, type Gen, read, step, write } from '../../../engine/ops.js';
-import { panic, WARN_ON } from '../../include/asm-generic/bug.js';
+import { panic, WARN_ON, WARN_ON_ONCE } from '../../include/asm-generic/bug.js';
 import { IS_ERR, PTR_ERR } from '../../include/linux/err.js';
 import { GFP_KERNEL } from '../../include/linux/gfp.js';
 import { gen_pool_add_virt, gen_pool_alloc, gen_pool_alloc_owner, type gen_pool, type gen_pool_chunk, gen_pool_free, type ptr_ref } from '../../include/linux/genalloc.js';
@@ -100,6 +100,7 @@ import {
   pci_get_device,
   pci_info,
   pci_info_ratelimited,
+  pci_warn,
   pci_name,
   pci_resource_flags,
   pci_resource_len,
@@ -213,7 +214,7 @@ export class pci_p2pdma {
   kref: kref = new kref(0);
   pool: gen_pool | null = null;
   p2pmem_published = false;
-  readonly map_types = new xarray<number>('p2pdma->map_types');
+  map_types = new xarray<number>('p2pdma->map_types');
   mem: p2pdma_provider[] = [];
 }
 
@@ -245,6 +246,7 @@ function embed_p2pdma(p2p: pci_p2pdma): void {
   p2p.devmap_ref = member(p2p, p2p.devmap_ref, 'struct pci_p2pdma.devmap_ref');
   p2p.devmap_ref_done = member(p2p, p2p.devmap_ref_done, 'struct pci_p2pdma.devmap_ref_done');
   p2p.kref = member(p2p, p2p.kref, 'struct pci_p2pdma.kref');
+  p2p.map_types = member(p2p, p2p.map_types, 'struct pci_p2pdma.map_types');
   p2pdma_of_kref.set(p2p.kref, p2p);
   p2pdma_of_ref.set(p2p.devmap_ref, p2p);
   ref_container.set(p2p.devmap_ref, p2p);
@@ -1036,30 +1038,102 @@ function map_types_idx(client: pci_dev): number {
   return -1;
 }
 
+const NOT_SHARED = (provider: pci_dev): string =>
+  `cannot be used for peer-to-peer DMA as the client and provider (${pci_name(provider)}) do not share an upstream bridge or whitelisted host bridge`;
+
 /**
- * calc_map_type_and_dist(provider, client, &dist, verbose) (v5.3+ era): the walk, then under
- * RCU cache the result in provider->p2pdma->map_types (xa_store, whose node allocation is a
- * fault point; a failed store only loses the cache entry, which the kernel ignores: the next
- * mapping computes it again). GFP_KERNEL until patched('p2pdma-gfp-atomic-in-rcu')
- * (1e5c66afd4a4, v6.9): when the non-blocking node allocation fails, the retry may sleep inside
- * the RCU read-side section that ae21f835a5bd put around it.
+ * The cache of the map type in provider->p2pdma->map_types (xa_store, whose node allocation is
+ * a fault point; a failed store only loses the cache entry, which the callers ignore).
+ * - Before patched('p2pdma-rcu-pdev') (ae21f835a5bd): `if (provider->p2pdma)
+ *   xa_store(&provider->p2pdma->map_types, ..., GFP_KERNEL)`, two plain loads of
+ *   provider->p2pdma with nothing to keep pci_p2pdma_release() from clearing and freeing it in
+ *   between (its synchronize_rcu() waits for no one here).
+ * - Since: under rcu_read_lock(), rcu_dereference(provider->p2pdma), and the store inside the
+ *   section, GFP_KERNEL until patched('p2pdma-gfp-atomic-in-rcu') (1e5c66afd4a4, v6.9): when
+ *   the non-blocking node allocation fails, __xas_nomem() allocates with GFP_KERNEL and may
+ *   sleep inside the RCU read-side section.
  */
-const calc_map_type_and_dist = frame('calc_map_type_and_dist', function* (provider: pci_dev, client: pci_dev): Gen<{ map: number; dist: number }> {
-  const dist = upstream_distance(provider, client);
-  const map = dist < 0 ? PCI_P2PDMA_MAP_NOT_SUPPORTED : PCI_P2PDMA_MAP_BUS_ADDR;
-  if (dist < 0) yield* pci_info(client, `cannot be used for peer-to-peer DMA as the client and provider (${pci_name(provider)}) do not share an upstream bridge or whitelisted host bridge`);
+function* store_map_type(provider: pci_dev, client: pci_dev, map: number, where: string): Gen<void> {
+  const label = (gfp: string, p: string): string => `xa_store(&${p}->map_types, map_types_idx(client), xa_mk_value(map_type), ${gfp})`;
+  if (!patched('p2pdma-rcu-pdev')) {
+    yield* step('if (provider->p2pdma)', read(provider));
+    if (!provider.p2pdma) return;
+    yield* step('&provider->p2pdma->map_types', read(provider));
+    const p2pdma = deref(provider.p2pdma, 'provider->p2pdma', where);
+    const can_store = yield* xa_store_alloc(p2pdma.map_types, map_types_idx(client), 'GFP_KERNEL');
+    yield* step(label('GFP_KERNEL', 'provider->p2pdma'), write(p2pdma.map_types));
+    if (can_store) xa_set(p2pdma.map_types, map_types_idx(client), map);
+    return;
+  }
   const p2pdma = yield* rcu_lock_deref(provider, 'p2pdma', 'p2pdma = rcu_dereference(provider->p2pdma)');
   const gfp = patched('p2pdma-gfp-atomic-in-rcu') ? 'GFP_ATOMIC' : 'GFP_KERNEL';
   if (p2pdma) {
-    // Before 1e5c66afd4a4 the store is GFP_KERNEL inside the RCU read-side section: when the
-    // non-blocking node allocation fails, __xas_nomem() allocates with GFP_KERNEL and may sleep.
     const can_store = yield* xa_store_alloc(p2pdma.map_types, map_types_idx(client), gfp);
-    yield* rcu_last_unlock(`xa_store(&p2pdma->map_types, map_types_idx(client), xa_mk_value(map_type), ${gfp})`, [write(p2pdma.map_types)], () => {
+    yield* rcu_last_unlock(label(gfp, 'p2pdma'), [write(p2pdma.map_types)], () => {
       if (can_store) xa_set(p2pdma.map_types, map_types_idx(client), map);
     });
   } else yield* rcu_read_unlock();
-  return { map, dist: Math.max(dist, 0) };
+}
+
+/**
+ * upstream_bridge_distance(provider, client, &dist, ...) (v5.4 series .. v5.13): the walk, the
+ * map type (NOT_SUPPORTED when no bridge is shared: the model has no ACS redirection, no
+ * whitelisted host bridge), then its cache in map_types.
+ */
+const upstream_bridge_distance = frame('upstream_bridge_distance', function* (provider: pci_dev, client: pci_dev): Gen<{ map: number; dist: number }> {
+  const r = walk(provider, client);
+  yield* store_map_type(provider, client, r.map, 'upstream_bridge_distance');
+  return r;
 });
+
+/**
+ * upstream_bridge_distance_warn(provider, client, &dist) (the verbose form, v4.20 .. v5.13):
+ * seq_buf_init(&acs_list, kmalloc(PAGE_SIZE, GFP_KERNEL)) — a fault point: -ENOMEM, with no
+ * distance and no map type stored — then upstream_bridge_distance() and, when not supported,
+ * the pci_warn on the client; kfree(acs_list.buffer).
+ */
+const upstream_bridge_distance_warn = frame('upstream_bridge_distance_warn', function* (provider: pci_dev, client: pci_dev): Gen<{ map: number; dist: number } | typeof ENOMEM_RESULT> {
+  const acs_list = yield* kmalloc('acs_list.buffer', 'upstream_bridge_distance_warn', () => ({}), GFP_KERNEL);
+  if (!acs_list) return ENOMEM_RESULT;
+  const r = patched('memremap-pgmap-owned-ref') ? yield* upstream_bridge_distance(provider, client) : walk(provider, client);
+  if (r.map === PCI_P2PDMA_MAP_NOT_SUPPORTED) yield* pci_warn(client, NOT_SHARED(provider));
+  yield* kfree(acs_list);
+  return r;
+});
+
+/** upstream_bridge_distance_warn()'s -ENOMEM. */
+const ENOMEM_RESULT = { enomem: true } as const;
+
+/**
+ * calc_map_type_and_dist(provider, client, &dist, verbose) (6389d4374522 and d1b8dc09dd71,
+ * v5.14+): the walk; when not supported, pci_warn on the client if verbose; then the cache in
+ * map_types.
+ */
+const calc_map_type_and_dist = frame('calc_map_type_and_dist', function* (provider: pci_dev, client: pci_dev, verbose: boolean): Gen<{ map: number; dist: number }> {
+  const r = walk(provider, client);
+  if (r.map === PCI_P2PDMA_MAP_NOT_SUPPORTED && verbose) yield* pci_warn(client, NOT_SHARED(provider));
+  yield* store_map_type(provider, client, r.map, 'calc_map_type_and_dist');
+  return r;
+});
+
+/**
+ * The distance calculation of the tree for one client: { map, dist }, or -ENOMEM from the
+ * verbose form's allocation before patched('p2pdma-acs-list-on-stack') (e4ece59abd70, v5.14).
+ * v5.1/v5.2 have no map types to store (the map_types cache came with the v5.4 series, here
+ * with memremap-pgmap-owned-ref).
+ */
+function* map_type_and_dist(provider: pci_dev, client: pci_dev, verbose: boolean): Gen<{ map: number; dist: number } | typeof ENOMEM_RESULT> {
+  if (patched('p2pdma-rename-upstream-bridge-distance')) return yield* calc_map_type_and_dist(provider, client, verbose);
+  if (verbose && !patched('p2pdma-acs-list-on-stack')) return yield* upstream_bridge_distance_warn(provider, client);
+  if (patched('memremap-pgmap-owned-ref')) return yield* upstream_bridge_distance(provider, client);
+  return walk(provider, client);
+}
+
+/** The map type and distance the walk gives (no step: the topology does not change while threads run). */
+function walk(provider: pci_dev, client: pci_dev): { map: number; dist: number } {
+  const dist = upstream_distance(provider, client);
+  return { map: dist < 0 ? PCI_P2PDMA_MAP_NOT_SUPPORTED : PCI_P2PDMA_MAP_BUS_ADDR, dist: Math.max(dist, 0) };
+}
 
 /**
  * pci_p2pdma_distance_many(provider, clients, num_clients, verbose): the sum of the distances,
@@ -1072,20 +1146,22 @@ export const pci_p2pdma_distance_many = frame('pci_p2pdma_distance_many', functi
   for (const c of clients) {
     const pci_client = find_parent_pci_dev(c);
     if (!pci_client) return -1;
-    let ret: number;
-    if (patched('memremap-pgmap-owned-ref')) {
-      const r = yield* calc_map_type_and_dist(provider, pci_client);
-      ret = r.map === PCI_P2PDMA_MAP_NOT_SUPPORTED ? -1 : r.dist;
-    } else {
-      ret = upstream_distance(provider, pci_client);
-    }
+    const r = yield* map_type_and_dist(provider, pci_client, verbose);
     pci_dev_put(pci_client);
-    if (ret < 0) not_supported = true;
+    // -ENOMEM is not PCI_P2PDMA_MAP_NOT_SUPPORTED: the client counts as supported, at the
+    // distance the uninitialised local holds (the model: 0).
+    if ('enomem' in r) continue;
+    if (r.map === PCI_P2PDMA_MAP_NOT_SUPPORTED) not_supported = true;
     if (not_supported && !verbose) break;
-    distance += ret;
+    distance += r.dist;
   }
   return not_supported ? -1 : distance;
 });
+
+/** pci_p2pdma_distance(provider, client, verbose) (include/linux/pci-p2pdma.h): the distance of one client. */
+export function pci_p2pdma_distance(provider: pci_dev, client: device, verbose: boolean): Gen<number> {
+  return pci_p2pdma_distance_many(provider, [client], verbose);
+}
 
 /**
  * pci_has_p2pmem(pdev): p2pdma && p2pdma->p2pmem_published (newest: && p2pdma->pool), under
@@ -1102,10 +1178,12 @@ export const pci_has_p2pmem = frame('pci_has_p2pmem', function* (pdev: pci_dev):
       (patched('p2pdma-provider-per-bar') ? p2pdma.pool !== null : true) && p2pdma.p2pmem_published,
     );
   }
+  // Two plain loads of pdev->p2pdma: pci_p2pdma_release() may clear it in between.
   yield* step('pdev->p2pdma', read(pdev));
-  const p2pdma = pdev.p2pdma;
-  if (!p2pdma) return false;
-  yield* step('pdev->p2pdma->p2pmem_published', read(p2pdma));
+  if (!pdev.p2pdma) return false;
+  yield* step('pdev->p2pdma->p2pmem_published', read(pdev));
+  const p2pdma = deref(pdev.p2pdma, 'pdev->p2pdma', 'pci_has_p2pmem');
+  yield* step('p2pmem_published', read(p2pdma));
   return p2pdma.p2pmem_published;
 });
 
@@ -1242,9 +1320,10 @@ export const pci_p2pmem_publish = frame('pci_p2pmem_publish', function* (pdev: p
     return;
   }
   yield* step('if (pdev->p2pdma)', read(pdev));
-  const p2pdma = pdev.p2pdma;
-  if (!p2pdma) return;
-  yield* step('pdev->p2pdma->p2pmem_published = publish', write(p2pdma));
+  if (!pdev.p2pdma) return;
+  yield* step('pdev->p2pdma->p2pmem_published = publish', read(pdev));
+  const p2pdma = deref(pdev.p2pdma, 'pdev->p2pdma', 'pci_p2pmem_publish');
+  yield* step('p2pmem_published = publish', write(p2pdma));
   p2pdma.p2pmem_published = publish;
 });
 
@@ -1301,24 +1380,76 @@ export class pci_p2pdma_map_state {
 }
 
 /**
- * pci_p2pdma_map_type(pgmap, dev) (v5.3+ era; newest takes the provider): NOT_SUPPORTED when
- * the provider's p2pdma is gone (a plain read) or the client is not PCI; the cached type from
- * map_types under RCU; if unknown, calc_map_type_and_dist().
+ * pci_p2pdma_map_type() (the map_types era; v5.14 7e2faa1710c4 takes the pgmap, newest the
+ * provider): the type the client's distance calculation cached in map_types.
+ * - Before patched('p2pdma-rcu-pdev'): NOT_SUPPORTED when provider->p2pdma is NULL, else
+ *   xa_load(&provider->p2pdma->map_types, ...): a second plain load.
+ * - Since: the plain NULL test, NOT_SUPPORTED for a client that is not PCI, then the load
+ *   under RCU through rcu_dereference().
+ * - UNKNOWN (nothing cached) is returned as it is until patched('p2pdma-set-map-type-if-unknown')
+ *   (719c98658058, v6.0), which calculates it then: calc_map_type_and_dist(..., verbose).
  */
 const pci_p2pdma_map_type = frame('pci_p2pdma_map_type', function* (provider: pci_dev, dev: device): Gen<number> {
+  const where = 'pci_p2pdma_map_type';
   yield* step('if (!provider->p2pdma)', read(provider));
   if (!provider.p2pdma) return PCI_P2PDMA_MAP_NOT_SUPPORTED;
   if (!dev_is_pci(dev)) return PCI_P2PDMA_MAP_NOT_SUPPORTED;
   const client = to_pci_dev(dev);
   let type = PCI_P2PDMA_MAP_NOT_SUPPORTED;
-  const p2pdma = yield* rcu_lock_deref(provider, 'p2pdma', 'p2pdma = rcu_dereference(provider->p2pdma)');
-  if (p2pdma) {
-    type = yield* rcu_last_unlock('xa_to_value(xa_load(&p2pdma->map_types, map_types_idx(client)))', [read(p2pdma.map_types)], () =>
-      xa_get(p2pdma.map_types, map_types_idx(client)) ?? PCI_P2PDMA_MAP_UNKNOWN,
-    );
-  } else yield* rcu_read_unlock();
-  if (type === PCI_P2PDMA_MAP_UNKNOWN) return (yield* calc_map_type_and_dist(provider, client)).map;
+  if (!patched('p2pdma-rcu-pdev')) {
+    yield* step('&provider->p2pdma->map_types', read(provider));
+    const p2pdma = deref(provider.p2pdma, 'provider->p2pdma', where);
+    yield* step('xa_to_value(xa_load(&provider->p2pdma->map_types, map_types_idx(client)))', read(p2pdma.map_types));
+    type = xa_get(p2pdma.map_types, map_types_idx(client)) ?? PCI_P2PDMA_MAP_UNKNOWN;
+  } else {
+    const p2pdma = yield* rcu_lock_deref(provider, 'p2pdma', 'p2pdma = rcu_dereference(provider->p2pdma)');
+    if (p2pdma) {
+      type = yield* rcu_last_unlock('xa_to_value(xa_load(&p2pdma->map_types, map_types_idx(client)))', [read(p2pdma.map_types)], () =>
+        xa_get(p2pdma.map_types, map_types_idx(client)) ?? PCI_P2PDMA_MAP_UNKNOWN,
+      );
+    } else yield* rcu_read_unlock();
+  }
+  if (type === PCI_P2PDMA_MAP_UNKNOWN && patched('p2pdma-set-map-type-if-unknown')) return (yield* calc_map_type_and_dist(provider, client, true)).map;
   return type;
+});
+
+/**
+ * pci_p2pdma_map_sg_attrs(dev, sg, nents, dir, attrs) (the v5.4 series .. v5.19; what nvme and
+ * RDMA call for a p2pdma page, until the DMA API mapped them itself, 5e180ff326b4): the
+ * first entry's page gives the pgmap — sg_page(sg)->pgmap, a read of the struct page —
+ * WARN_ON_ONCE(!dev_is_pci(dev)); by pci_p2pdma_map_type(): BUS_ADDR maps every entry with
+ * __pci_p2pdma_map_sg(), THRU_HOST_BRIDGE (not in the model's topology) would go to
+ * dma_map_sg_attrs(), and anything else — UNKNOWN, NOT_SUPPORTED — is WARN_ON_ONCE(1) and 0
+ * entries mapped.
+ */
+export const pci_p2pdma_map_sg_attrs = frame('pci_p2pdma_map_sg_attrs', function* (dev: device, sgl: readonly scatterlist[], nents: number): Gen<number> {
+  const where = 'pci_p2pdma_map_sg_attrs';
+  const first = sg_page(sgl[0]!);
+  yield* step('p2p_pgmap = to_p2p_pgmap(sg_page(sg)->pgmap)', read(first));
+  const p2p_pgmap = to_p2p_pgmap(deref(first.pgmap, 'sg_page(sg)->pgmap', where));
+  if (yield* WARN_ON_ONCE(!dev_is_pci(dev), `${FILE} pci_p2pdma_map_sg_attrs`, 'WARN_ON_ONCE(!dev_is_pci(dev))')) return 0;
+  yield* step('p2p_pgmap->provider', read(p2p_pgmap));
+  const map = yield* pci_p2pdma_map_type(deref(p2p_pgmap.provider, 'p2p_pgmap->provider', where), dev);
+  if (map === PCI_P2PDMA_MAP_BUS_ADDR) return yield* __pci_p2pdma_map_sg(p2p_pgmap, sgl, nents);
+  if (map === PCI_P2PDMA_MAP_THRU_HOST_BRIDGE) throw new Error('pci_p2pdma_map_sg_attrs(): the model has no host bridge path');
+  yield* WARN_ON_ONCE(true, `${FILE} pci_p2pdma_map_sg_attrs`, 'WARN_ON_ONCE(1)');
+  return 0;
+});
+
+/**
+ * __pci_p2pdma_map_sg(p2p_pgmap, dev, sg, nents): every entry's dma_address = sg_phys(s) -
+ * p2p_pgmap->bus_offset (the first entry's pgmap) — + bus_offset since
+ * patched('p2pdma-fix-bus-offset-sign') (3a19407913e8, v5.16) — and its length. Returns nents.
+ */
+const __pci_p2pdma_map_sg = frame('__pci_p2pdma_map_sg', function* (p2p_pgmap: pci_p2pdma_pagemap, sgl: readonly scatterlist[], nents: number): Gen<number> {
+  const add = patched('p2pdma-fix-bus-offset-sign');
+  for (let i = 0; i < nents; i++) {
+    const s = sgl[i]!;
+    yield* step(add ? 's->dma_address = sg_phys(s) + p2p_pgmap->bus_offset' : 's->dma_address = sg_phys(s) - p2p_pgmap->bus_offset', read(p2p_pgmap));
+    s.dma_address = add ? sg_phys(s) + p2p_pgmap.bus_offset : sg_phys(s) - p2p_pgmap.bus_offset;
+    s.dma_length = s.length;
+  }
+  return nents;
 });
 
 /**

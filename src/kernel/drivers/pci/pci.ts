@@ -20,7 +20,7 @@
 
 import { frame, type Gen, read, step, write } from '../../../engine/ops.js';
 import { ENODEV } from '../../include/uapi/errno.js';
-import { dev_info } from '../../kernel/printk.js';
+import { dev_info, dev_warn } from '../../kernel/printk.js';
 import { machine } from '../../machine.js';
 import { dev_name, device, device as struct_device, device_initialize } from '../base/core.js';
 import { device_driver } from '../base/dd.js';
@@ -144,6 +144,11 @@ export function pci_name(pdev: pci_dev): string {
 /** pci_info(pdev, fmt, ...): dev_info(&pdev->dev, ...). */
 export function pci_info(pdev: pci_dev, text: string): Gen<void> {
   return dev_info(pdev.dev, text);
+}
+
+/** pci_warn(pdev, fmt, ...): dev_warn(&pdev->dev, ...). */
+export function pci_warn(pdev: pci_dev, text: string): Gen<void> {
+  return dev_warn(pdev.dev, text);
 }
 
 /** pci_info_ratelimited(): as pci_info (the model prints every time). */
