@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { expect } from 'expect';
 import { explore } from '../src/engine/explore.js';
 import { generatedProgram, type GeneratedProgram } from '../src/examples/generated.js';
-import { counterPrograms, programs, viewPrograms } from './support/arbitraries.js';
+import { counterPrograms, programs, viewPrograms, waitPrograms } from './support/arbitraries.js';
 
 /** How many programs: 1000 by default; ZONEDEV_DIFFERENTIAL_RUNS=10000 for a longer local run. */
 const RUNS = Number(process.env.ZONEDEV_DIFFERENTIAL_RUNS ?? 1000);
@@ -51,4 +51,8 @@ describe('DPOR with tested counter adds against exhaustive DFS', () => {
 
 describe('DPOR with value views against exhaustive DFS', () => {
   it(`reaches the same outcomes and findings on ${RUNS} flag-test programs, exploring no more`, () => againstDfs(viewPrograms, fc.nat(1)));
+});
+
+describe('DPOR with blocking waits against exhaustive DFS', () => {
+  it(`reaches the same outcomes and findings on ${RUNS} wait programs, exploring no more`, () => againstDfs(waitPrograms, fc.nat(1)));
 });

@@ -261,6 +261,33 @@ describe('hand-derived execution counts', () => {
     }
   });
 
+  it('a blocked wait is not put before a step that happens before its thread got to it: no execution cut short', () => {
+    // In the executions where A reads C's store of 1, A's wait for c1 == 0 can only follow C's
+    // store of 0, which enables it: that race cannot be reversed (A is blocked there). C's store
+    // of 1 conflicts with the wait too, but it happens before A's read: the wait before it means
+    // the read before it, the reversal of a race of its own. Reversing the wait's race there
+    // again would start an execution explored already, cut short as redundant.
+    const p = program(() => {
+      const c0 = new Cell('c0');
+      const c1 = new Cell('c1');
+      const c2 = new Cell('c2');
+      const seen: number[] = [];
+      return {
+        threads: [
+          { name: 'A', *body() { seen[0] = yield* load(c1); yield* store(c0, 0); yield* store(c2, 1); yield* waitFor(c1, 0); } },
+          { name: 'B', *body() { yield* waitFor(c0, 0); seen[1] = yield* load(c0); } },
+          { name: 'C', *body() { yield* store(c1, 1); yield* store(c1, 0); } },
+        ],
+        outcome: () => `${c0.value},${c1.value},${c2.value}|${seen.join(',')}`,
+      };
+    });
+    const r = dpor(p);
+    expect(r.findings).toEqual([]);
+    expect(r.outcomes).toEqual(dfs(p).outcomes);
+    expect(r.explored).toBe(12);
+    expect(r.sleepBlocked).toBe(0);
+  });
+
   it('fault points: one execution per fault site plus the fault-free one', () => {
     const p = program(() => {
       const failed: string[] = [];

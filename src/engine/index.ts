@@ -21,6 +21,7 @@ export {
   log,
   read,
   readObserving,
+  awaitObserving,
   report,
   self,
   spawn,

@@ -41,6 +41,12 @@ export interface ValueView {
   value(): unknown;
   observe?(v: unknown): unknown;
   stores?(): unknown;
+  /**
+   * For a blocking step's read (BlockOp): false when, observing this, the step cannot be ready
+   * whatever else holds (a wait for a flag to be set, seeing it clear). A race of the step with
+   * the write that enabled it then cannot be reversed at that write (source-dpor.ts).
+   */
+  enables?(observed: unknown): boolean;
 }
 
 /**
@@ -196,6 +202,14 @@ export const addAndTest = (obj: unknown, delta: bigint, value: () => bigint, mod
 /** A read of which the step uses only `observe(value())` (a flag test of a word: see ValueView). */
 export function readObserving<V>(obj: unknown, value: () => V, observe: (v: V) => unknown): Access {
   return { obj, kind: 'read', view: { value, observe: observe as (v: unknown) => unknown } };
+}
+
+/**
+ * A blocking step's read of which its readiness uses only `observe(value())`, and which cannot
+ * be ready while `enables` of that observation is false (a wait for a flag, a completion).
+ */
+export function awaitObserving<V, O>(obj: unknown, value: () => V, observe: (v: V) => O, enables: (observed: O) => boolean): Access {
+  return { obj, kind: 'read', view: { value, observe: observe as (v: unknown) => unknown, enables: enables as (o: unknown) => boolean } };
 }
 
 /** A write that leaves the object holding `stores()` (see ValueView). */

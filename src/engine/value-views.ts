@@ -92,3 +92,16 @@ export function commuteByValue(x: Access | undefined, y: Access | undefined): bo
   const [r, w] = x.kind === 'read' ? [x, y] : [y, x];
   return r.kind === 'read' && preserves(storedOf(w), r);
 }
+
+/**
+ * Whether a blocking step's read (ValueView.enables) leaves the step blocked while its object
+ * holds `value`: its observation of it is one that cannot make the step ready.
+ */
+export function blocksWhile(read: Access, value: unknown): boolean {
+  const view = read.view;
+  if (read.kind !== 'read' || !view?.observe || !view.enables) return false;
+  const observed = attempt(() => view.observe!(value));
+  if (observed === UNREADABLE) return false;
+  const enables = attempt(() => view.enables!(observed));
+  return enables === false;
+}

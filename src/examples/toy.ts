@@ -1,7 +1,7 @@
 // A tiny shared-memory vocabulary for engine-level programs: cells, locks and waits. Used by
 // the engine's tests, its benchmarks and the example programs of the command.
 
-import { addAndTest, addTo, block, type Gen, read, readObserving, step, update, write, writeStoring } from '../engine/ops.js';
+import { addAndTest, addTo, awaitObserving, block, type Gen, read, readObserving, step, update, write, writeStoring } from '../engine/ops.js';
 
 export class Cell {
   constructor(
@@ -76,10 +76,10 @@ export function* release(l: Lock): Gen<void> {
 
 /** Blocks until the bits of `c` in `mask` are `v`; the wait observes those bits only (ValueView). */
 export function* waitBits(c: Cell, mask: number, v: number): Gen<void> {
-  yield* block(`wait ${c.name} & ${mask} == ${v}`, `${c.name} & ${mask} to become ${v}`, () => (c.value & mask) === v, readObserving(c, () => c.value, (x) => x & mask));
+  yield* block(`wait ${c.name} & ${mask} == ${v}`, `${c.name} & ${mask} to become ${v}`, () => (c.value & mask) === v, awaitObserving(c, () => c.value, (x) => x & mask, (bits) => bits === v));
 }
 
 /** Blocks until `c` holds `v`. */
 export function* waitFor(c: Cell, v: number): Gen<void> {
-  yield* block(`wait ${c.name} == ${v}`, `${c.name} to become ${v}`, () => c.value === v, read(c));
+  yield* block(`wait ${c.name} == ${v}`, `${c.name} to become ${v}`, () => c.value === v, awaitObserving(c, () => c.value, (x) => x, (x) => x === v));
 }

@@ -86,6 +86,18 @@ const viewOp: fc.Arbitrary<Instr> = fc.oneof(
 );
 export const viewPrograms = mostlyOf(viewOp);
 
+// Blocking waits: a wait enabled by one store and disabled by another, whose race with its
+// enabler cannot be reversed where it happened (source-dpor.ts reverses it before an earlier
+// conflicting step). Programs made mostly of stores, loads and waits on three cells, with locks.
+const waitOp: fc.Arbitrary<Instr> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('write' as const), cell: fc.nat(CELLS - 1), value: fc.nat(1) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('wait' as const), cell: fc.nat(CELLS - 1), value: fc.nat(1) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('writeKnown' as const), cell: fc.nat(CELLS - 1), value: fc.nat(1) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('read' as const), cell: fc.nat(CELLS - 1) }) },
+  { weight: 1, arbitrary: fc.constant({ k: 'fault' as const }) },
+);
+export const waitPrograms = mostlyOf(waitOp);
+
 // Symmetry: two or three copies of one thread declared interchangeable (ThreadSpec.symmetric),
 // among up to two others, perhaps a second class of two; the copies placed anywhere.
 export const symmetricPrograms: fc.Arbitrary<GeneratedProgram> = fc

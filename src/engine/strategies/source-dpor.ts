@@ -21,7 +21,7 @@ import { CounterEpochs } from '../counter-epochs.js';
 import { counterValues, type Execution } from '../execution.js';
 import { dependent, HappensBefore, type HbEvent } from '../happens-before.js';
 import type { Access } from '../ops.js';
-import { storedValues } from '../value-views.js';
+import { blocksWhile, storedValues } from '../value-views.js';
 import type { SubtreeTask } from '../subtrees.js';
 import type { VectorClock } from '../vector-clock.js';
 import type { Symmetry } from '../symmetry.js';
@@ -98,7 +98,7 @@ export class SourceDpor extends TreeScheduler {
     hb.resume(events, this.hbHeld ? shared : 0);
     this.hbHeld = true;
     for (let j = shared; j < events.length; j++) {
-      for (const race of hb.racesOf(j)) this.reverse(hb, race.first, j, events[j]!.tid, hb.clock[j]!, events[j]!.access);
+      for (const race of hb.racesOf(j)) this.reverse(hb, race.first, j, events[j]!.tid, events[j]!.spawnedAt, hb.clock[j]!, events[j]!.access);
     }
     // Steps announced but never taken race too: a thread left blocked, or cut off by its
     // sleeping siblings, might have gone first.
@@ -107,16 +107,21 @@ export class SourceDpor extends TreeScheduler {
       const access = exec.pendingAccess(t.tid);
       const pendingEvent: HbEvent = { tid: t.tid, access, spawnedAt: t.spawnedAt, firstOfThread: t.steps === 0, counts: counterValues(access), stored: storedValues(access) };
       const { races, clock } = hb.pendingRaces(pendingEvent);
-      for (const first of races) this.reverse(hb, first, events.length, t.tid, clock, pendingEvent.access);
+      for (const first of races) this.reverse(hb, first, events.length, t.tid, t.spawnedAt, clock, pendingEvent.access);
     }
   }
 
   /** Reverses the race between event `first` and a later step of thread `tid` at `second`. */
-  private reverse(hb: HappensBefore, first: number, second: number, tid: number, clock: VectorClock, access: readonly Access[]): void {
-    if (this.tryReverse(hb, first, second, tid, clock)) return;
+  private reverse(hb: HappensBefore, first: number, second: number, tid: number, spawnedAt: number, clock: VectorClock, access: readonly Access[]): void {
+    if (!enabledBy(hb, first, access) && this.tryReverse(hb, first, second, tid, clock)) return;
+    const before = threadPredecessor(hb, second, tid, spawnedAt);
     for (let k = first - 1; k >= 0; k--) {
       const e = hb.events[k]!;
       if (e.tid === tid || !dependent(e.access, access)) continue;
+      // A step that happens before the racing thread got there is no race of the racing step:
+      // an order with the racing step first breaks a conflict on that path, a race of its own.
+      if (before >= 0 && hb.hb(k, before)) continue;
+      if (enabledBy(hb, k, access)) continue;
       if (this.tryReverse(hb, k, second, tid, clock)) return;
     }
   }
@@ -146,4 +151,32 @@ export class SourceDpor extends TreeScheduler {
     this.request(this.nodeOfEvent[first]!, enabled);
     return true;
   }
+}
+
+/**
+ * The event right before the step of thread `tid` at `second` in that thread (or the spawn that
+ * started the thread), or -1: everything the racing thread did to get there.
+ */
+function threadPredecessor(hb: HappensBefore, second: number, tid: number, spawnedAt: number): number {
+  for (let k = Math.min(second, hb.events.length) - 1; k >= 0; k--) if (hb.events[k]!.tid === tid) return k;
+  return spawnedAt;
+}
+
+/**
+ * Whether the racing step (footprint `access`) is a wait that event `first` enabled: one of its
+ * reads cannot be ready with the value that `first` overwrote (ValueView.enables). The steps
+ * that a reversal would run before it do not depend on `first`, so none of them writes that
+ * object: the wait would meet the old value there and be blocked, and the race cannot be
+ * reversed at `first`, as when its thread is blocked there.
+ */
+function enabledBy(hb: HappensBefore, first: number, access: readonly Access[]): boolean {
+  const e = hb.events[first]!;
+  if (!e.stored) return false;
+  for (let i = 0; i < e.access.length; i++) {
+    const w = e.access[i]!;
+    const s = e.stored[i];
+    if (!s || w.kind !== 'write') continue;
+    for (const r of access) if (r.obj === w.obj && blocksWhile(r, s.before)) return true;
+  }
+  return false;
 }

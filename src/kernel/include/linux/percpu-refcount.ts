@@ -258,7 +258,7 @@ function rcu_exit(t: rcu_task): void {
 }
 /** The accesses of a step that enters (or leaves) the fast paths' read-side section. */
 const enter_access = (t: rcu_task): Access[] => task_access(t, patched('percpu-ref-normal-rcu') ? 'rcu_read_lock' : 'preempt_disable');
-const exit_access = (t: rcu_task): Access[] => task_access(t, patched('percpu-ref-normal-rcu') ? 'rcu_read_unlock' : 'preempt_enable');
+const exit_access = (t: rcu_task, leaves?: () => boolean): Access[] => task_access(t, patched('percpu-ref-normal-rcu') ? 'rcu_read_unlock' : 'preempt_enable', leaves);
 const lockName = (): string => (patched('percpu-ref-normal-rcu') ? 'rcu_read_lock' : 'rcu_read_lock_sched');
 const unlockName = (): string => (patched('percpu-ref-normal-rcu') ? 'rcu_read_unlock' : 'rcu_read_unlock_sched');
 
@@ -341,7 +341,8 @@ export const percpu_ref_put_many = static_inline('percpu_ref_put_many', function
   const data = deref(m.data, 'ref->data', 'percpu_ref_put_many');
   const count = data.count;
   // atomic_long_sub_and_test() uses its result only to tell whether it is zero.
-  yield* step(`atomic_long_sub_and_test(${nr}, &count)`, atomic_long_sub_and_test_access(count, BigInt(nr)), ...exit_access(t));
+  // The section ends in this step unless the put reaches zero: then after the release.
+  yield* step(`atomic_long_sub_and_test(${nr}, &count)`, atomic_long_sub_and_test_access(count, BigInt(nr)), ...exit_access(t, () => s64(count.counter - BigInt(nr)) !== 0n));
   count.counter = s64(count.counter - BigInt(nr));
   yield* percpu_ref_record(ref, -nr, 'percpu_ref_put_many');
   if (count.counter !== 0n) {

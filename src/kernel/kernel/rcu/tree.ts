@@ -24,7 +24,7 @@
 // run in any order. Approximations: each callback is a read-side section of its own (the
 // kernel's batch runs with bottom halves disabled throughout); rcu_barrier() is not modelled.
 
-import { type Access, block, frame, type Gen, read, report, self, spawn, step, write } from '../../../engine/ops.js';
+import { type Access, awaitObserving, block, frame, type Gen, read, report, self, spawn, step, write, writeStoring } from '../../../engine/ops.js';
 import { machine, smp_processor_id } from '../../machine.js';
 import { printk } from '../printk.js';
 
@@ -94,15 +94,26 @@ export type reader_change = 'rcu_read_lock' | 'rcu_read_unlock' | 'preempt_disab
 /**
  * The accesses a step must list when it makes `change` to the running task: nothing for a
  * nested entry or exit; for an outermost entry, a read of rcu_state.gp_seq and the new section;
- * for the exit that ends the outermost section, a write of that section.
+ * for the exit that ends the outermost section, a write of that section. A step that leaves
+ * the section only on one of its paths (percpu_ref_put_many() leaves it after the release when
+ * the count reaches zero) says by `leaves`, asked when the step is taken, whether it does.
  */
-export function task_access(t: rcu_task, change: reader_change): Access[] {
+export function task_access(t: rcu_task, change: reader_change, leaves: () => boolean = () => true): Access[] {
   if (change === 'rcu_read_lock' || change === 'preempt_disable') {
     if (in_reader(t)) return [];
-    t.next_section ??= new rcu_read_section(t);
-    return [read(rcu_state_of().gp_seq_word), write(t.next_section)];
+    const sec = (t.next_section ??= new rcu_read_section(t));
+    return [read(rcu_state_of().gp_seq_word), writeStoring(sec, () => sec.open, () => true)];
   }
-  return ends_section(t, change === 'rcu_read_unlock' ? 'rcu_read_lock_nesting' : 'preempt_count') ? [write(t.section!)] : [];
+  const sec = t.section;
+  return sec && ends_section(t, change === 'rcu_read_unlock' ? 'rcu_read_lock_nesting' : 'preempt_count') ? [writeStoring(sec, () => sec.open, () => !leaves())] : [];
+}
+
+/**
+ * A grace period's wait for a section it waits on: it cannot end while the section is open
+ * (the section's end is what lets it go on).
+ */
+function waits_for(sec: rcu_read_section): Access {
+  return awaitObserving(sec, () => sec.open, (open) => open, (open) => !open);
 }
 
 /** Whether leaving `field` ends the task's outermost section. */
@@ -293,7 +304,7 @@ export const synchronize_rcu = frame('synchronize_rcu', function* (): Gen<void> 
   yield* might_sleep('kernel/rcu/tree.c');
   const waited = yield* gp_start('synchronize_rcu(): start a grace period', []);
   if (waited.length === 0) return;
-  yield* block('synchronize_rcu(): grace period ends', `an RCU grace period (readers: ${readers(waited)})`, () => gp_done(waited), ...waited.map((sec) => read(sec)));
+  yield* block('synchronize_rcu(): grace period ends', `an RCU grace period (readers: ${readers(waited)})`, () => gp_done(waited), ...waited.map(waits_for));
 });
 
 /** struct callback_head / rcu_head: what call_rcu() queues. */
@@ -368,7 +379,7 @@ function* rcu_core(rdp: rcu_data): Gen<void> {
       `rcu_do_batch(): grace period ended, invoke ${cb.func.name || 'func'}`,
       `an RCU grace period (readers: ${readers(cb.waited)})`,
       () => gp_done(cb.waited),
-      ...cb.waited.map((sec) => read(sec)),
+      ...cb.waited.map(waits_for),
       write(cb.head),
       ...task_access(t, 'preempt_disable'),
     );
