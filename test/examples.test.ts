@@ -42,6 +42,20 @@ function matchesShown(out: string, shown: readonly string[]): boolean {
   return true;
 }
 
+describe("the README's worked example", () => {
+  it('is what zonedev check prints, each line cut where a terminal would fold it', () => {
+    const block = blockAfter('## A worked example');
+    const [command, ...shown] = block.split('\n').filter((l, i, all) => i < all.length - 1 || l !== '');
+    const r = run([MAIN, ...command!.replace(/^\$ zonedev /, '').split(' ')]);
+    expect(r.code).toBe(1);
+    const out = r.out.split('\n');
+    shown.forEach((line, i) => {
+      if (line.endsWith('…')) expect(out[i]!.startsWith(line.slice(0, -1))).toBe(true);
+      else expect(out[i]).toBe(line);
+    });
+  });
+});
+
 describe("the README's scenario example", () => {
   it('is the example file, from its first import on', () => {
     const file = readFileSync(join(ROOT, 'examples', 'scenario-provider-lookup-vs-unbind.ts'), 'utf8');
