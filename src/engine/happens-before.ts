@@ -232,6 +232,15 @@ export class HappensBefore {
     return { races: o.conflicts.filter((c) => !o.preds.some((p) => p !== c && this.hb(c, p))), clock: o.clock };
   }
 
+  /**
+   * The event right before step `i` of thread `tid` in that thread (`i` may be one past the
+   * events: the thread's pending step), or the spawn that started the thread; -1 for neither.
+   */
+  threadPredecessor(i: number, tid: number, spawnedAt: number): number {
+    const previous = i < this.events.length ? this.previousOfThread[i] : this.lastOfThread[tid];
+    return previous ?? spawnedAt;
+  }
+
   /** Whether event a happens before a step whose clock is `clock`. */
   hbClock(a: number, clock: VectorClock): boolean {
     return clock.includes(this.events[a]!.tid, this.local[a]!);

@@ -114,13 +114,12 @@ export class SourceDpor extends TreeScheduler {
   /** Reverses the race between event `first` and a later step of thread `tid` at `second`. */
   private reverse(hb: HappensBefore, first: number, second: number, tid: number, spawnedAt: number, clock: VectorClock, access: readonly Access[]): void {
     if (!enabledBy(hb, first, access) && this.tryReverse(hb, first, second, tid, clock)) return;
-    const before = threadPredecessor(hb, second, tid, spawnedAt);
+    const before = hb.threadPredecessor(second, tid, spawnedAt);
     for (let k = first - 1; k >= 0; k--) {
       const e = hb.events[k]!;
-      if (e.tid === tid || !dependent(e.access, access)) continue;
       // A step that happens before the racing thread got there is no race of the racing step:
       // an order with the racing step first breaks a conflict on that path, a race of its own.
-      if (before >= 0 && hb.hb(k, before)) continue;
+      if (e.tid === tid || (before >= 0 && hb.hb(k, before)) || !dependent(e.access, access)) continue;
       if (enabledBy(hb, k, access)) continue;
       if (this.tryReverse(hb, k, second, tid, clock)) return;
     }
@@ -151,15 +150,6 @@ export class SourceDpor extends TreeScheduler {
     this.request(this.nodeOfEvent[first]!, enabled);
     return true;
   }
-}
-
-/**
- * The event right before the step of thread `tid` at `second` in that thread (or the spawn that
- * started the thread), or -1: everything the racing thread did to get there.
- */
-function threadPredecessor(hb: HappensBefore, second: number, tid: number, spawnedAt: number): number {
-  for (let k = Math.min(second, hb.events.length) - 1; k >= 0; k--) if (hb.events[k]!.tid === tid) return k;
-  return spawnedAt;
 }
 
 /**
